@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# migguard build.  Plain GNU make: `make`, `make check`, `make install
+# DESTDIR= PREFIX= SYSCONFDIR=`, `make uninstall`, `make asan`, `make coverage`.
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+LIBEXECDIR ?= $(PREFIX)/libexec
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DESTDIR    ?=
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+            -Wno-unused-parameter -Wno-format-nonliteral
+override CPPFLAGS += -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"$(SYSCONFDIR)/migguard"'
+override CFLAGS   += -std=gnu17 $(WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+BUILD    ?= build
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA     := $(BUILD)/libmigguard.a
+BINS     := $(BUILD)/migguard-hook $(BUILD)/migguardd $(BUILD)/migguard
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+DAEMON_SRC := $(wildcard daemon/*.c)
+
+all: $(BINS) $(BUILD)/migguardd.service
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/migguard-hook: $(BUILD)/hooks/migguard-hook.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/migguardd: $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/migguard: $(BUILD)/cli/migguard.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/migguardd.service: units/migguardd.service.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do $(VALGRIND) $$t; done
+
+fuzz:
+	$(MAKE) -f tests/fuzz/fuzz.mk BUILD=$(BUILD)/fuzz
+
+# Full suite: unit tests, fuzzers (bounded), bats integration on the rig.
+check: all unit
+	bash tests/run-tests
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" all unit
+
+coverage:
+	$(MAKE) BUILD=build-cov CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" all unit
+
+install: all
+	install -d $(DESTDIR)$(LIBEXECDIR)/migguard $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \
+	  $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook
+	install -m 0755 $(BUILD)/migguardd $(DESTDIR)$(SBINDIR)/migguardd
+	install -m 0755 $(BUILD)/migguard $(DESTDIR)$(BINDIR)/migguard
+	ln -sf $(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard
+	install -m 0644 policies/migguard.conf $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf
+	install -m 0644 $(BUILD)/migguardd.service $(DESTDIR)$(UNITDIR)/migguardd.service
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SBINDIR)/migguardd \
+	  $(DESTDIR)$(BINDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard \
+	  $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf $(DESTDIR)$(UNITDIR)/migguardd.service
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \
+	  $(DESTDIR)$(SYSCONFDIR)/migguard 2>/dev/null
+
+clean:
+	rm -rf build build-asan build-cov
+
+.PHONY: all unit fuzz check asan coverage install uninstall clean

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvirt connection management: open with keepalive, subscribe to domain
+ * events, and reopen with back-off when the daemon goes away (libvirtd or
+ * virtqemud restart, socket activation).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "strv.h"
+
+#define RECONNECT_MIN_MS 500
+#define RECONNECT_MAX_MS 30000
+
+static int on_lifecycle(virConnectPtr conn _unused_, virDomainPtr dom, int event, int detail, void *opaque) {
+        Daemon *d = opaque;
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        if (virDomainGetUUIDString(dom, uuid) < 0)
+                return 0;
+        log_debug("Domain %s event %d detail %d", virDomainGetName(dom), event, detail);
+
+        switch (event) {
+        case VIR_DOMAIN_EVENT_RESUMED:
+                /* incoming migration finished (or post-copy switched over) */
+                if (detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED || detail == VIR_DOMAIN_EVENT_RESUMED_POSTCOPY)
+                        daemon_commit_incoming(d, uuid, "guest resumed after incoming migration");
+                daemon_queue_publish(d, uuid);
+                break;
+        case VIR_DOMAIN_EVENT_SUSPENDED:
+                /* `virsh migrate --suspend`: completed, left paused */
+                if (detail == VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
+                        daemon_commit_incoming(d, uuid, "incoming migration completed, guest paused");
+                break;
+        case VIR_DOMAIN_EVENT_STARTED:
+                daemon_queue_publish(d, uuid);
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+static void on_device_added(virConnectPtr conn _unused_, virDomainPtr dom, const char *alias _unused_,
+                            void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virDomainGetUUIDString(dom, uuid) >= 0)
+                daemon_queue_publish(opaque, uuid);
+}
+
+static void on_close(virConnectPtr conn _unused_, int reason, void *opaque) {
+        Daemon *d = opaque;
+        log_warning("Connection to libvirt lost (reason %d), reconnecting", reason);
+        d->connection_lost = true;
+        daemon_schedule_reconnect(d);
+}
+
+void daemon_disconnect(Daemon *d) {
+        if (!d->conn)
+                return;
+        if (d->lifecycle_cb >= 0)
+                (void) virConnectDomainEventDeregisterAny(d->conn, d->lifecycle_cb);
+        if (d->device_cb >= 0)
+                (void) virConnectDomainEventDeregisterAny(d->conn, d->device_cb);
+        (void) virConnectUnregisterCloseCallback(d->conn, on_close);
+        (void) virConnectClose(d->conn);
+        d->conn = NULL;
+        d->lifecycle_cb = d->device_cb = -1;
+}
+
+int daemon_connect(Daemon *d) {
+        daemon_disconnect(d);
+        d->connection_lost = false;
+
+        d->conn = virConnectOpen(d->uri);
+        if (!d->conn)
+                return -ECONNREFUSED;
+        (void) virConnectSetKeepAlive(d->conn, 5, 3);
+        (void) virConnectRegisterCloseCallback(d->conn, on_close, d, NULL);
+        d->lifecycle_cb = virConnectDomainEventRegisterAny(d->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                           VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), d, NULL);
+        d->device_cb = virConnectDomainEventRegisterAny(d->conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+                                                        VIR_DOMAIN_EVENT_CALLBACK(on_device_added), d, NULL);
+        if (d->lifecycle_cb < 0) {
+                daemon_disconnect(d);
+                return -EIO;
+        }
+        LogFields f = { .message_id = MG_MSGID_DAEMON };
+        log_struct(LOG_INFO, &f, "Connected to %s", d->uri);
+        (void) sd_notifyf(0, "STATUS=Connected to %s", d->uri);
+
+        /* Whatever happened while we were away. */
+        daemon_reconcile(d);
+        daemon_queue_publish_all(d);
+        return 0;
+}
+
+static void reconnect_cb(int timer _unused_, void *opaque) {
+        Daemon *d = opaque;
+
+        virEventUpdateTimeout(d->reconnect_timer, -1);
+        if (daemon_connect(d) >= 0) {
+                d->reconnect_delay_ms = 0;
+                return;
+        }
+        (void) sd_notifyf(0, "STATUS=Waiting for libvirt at %s", d->uri);
+        daemon_schedule_reconnect(d);
+}
+
+void daemon_schedule_reconnect(Daemon *d) {
+        if (d->reconnect_timer < 0) {
+                d->reconnect_timer = virEventAddTimeout(-1, reconnect_cb, d, NULL);
+                if (d->reconnect_timer < 0)
+                        return;
+        }
+        d->reconnect_delay_ms = d->reconnect_delay_ms ? d->reconnect_delay_ms * 2 : RECONNECT_MIN_MS;
+        if (d->reconnect_delay_ms > RECONNECT_MAX_MS)
+                d->reconnect_delay_ms = RECONNECT_MAX_MS;
+        virEventUpdateTimeout(d->reconnect_timer, (int) d->reconnect_delay_ms);
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Domain XML reader.  Only what migguard decides on is extracted; every
+ * value is treated as hostile and validated before use (UUIDs name state
+ * files, paths name images).
+ */
+#include "domain-xml.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc-util.h"
+#include "xml-util.h"
+
+#define MAX_DISKS 1024
+
+static bool uuid_valid(const char *u) {
+        if (!u || strlen(u) != 36)
+                return false;
+        for (int i = 0; i < 36; i++) {
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                if (dash ? u[i] != '-' : !isxdigit((unsigned char) u[i]))
+                        return false;
+        }
+        return true;
+}
+
+static void disk_done(DomainDisk *d) {
+        free(d->target);
+        free(d->device);
+        free(d->type);
+        free(d->source);
+        free(d->format);
+}
+
+void domain_xml_free(DomainXml *d) {
+        if (!d)
+                return;
+        for (size_t i = 0; i < d->n_disks; i++)
+                disk_done(&d->disks[i]);
+        free(d->disks);
+        for (size_t i = 0; i < d->n_facts; i++)
+                image_info_done(&d->facts[i]);
+        free(d->facts);
+        free(d->name);
+        free(d->uuid);
+        free(d->virt_type);
+        free(d->facts_host);
+        free(d);
+}
+
+static int read_disk(xmlXPathContextPtr ctx, xmlNodePtr n, DomainDisk *d) {
+        d->type = xml_prop(n, "type");
+        d->device = xml_prop(n, "device");
+        if (!d->device)
+                d->device = strdup("disk");
+        d->target = xpath_string(ctx, n, "./target/@dev");
+        d->format = xpath_string(ctx, n, "./driver/@type");
+        d->source = xpath_string(ctx, n, "./source/@file");
+        if (!d->source)
+                d->source = xpath_string(ctx, n, "./source/@dev");
+        d->readonly = xpath_exists(ctx, n, "./readonly");
+        d->shareable = xpath_exists(ctx, n, "./shareable");
+        d->transient = xpath_exists(ctx, n, "./transient");
+        if (!d->type || !d->device || !d->target)
+                return -EINVAL;
+        return 0;
+}
+
+static int read_facts_disk(xmlNodePtr n, ImageInfo *i) {
+        _cleanup_free_ char *vs = xml_prop(n, "virtual-size"), *cs = xml_prop(n, "cluster-size"),
+                            *lr = xml_prop(n, "lazy-refcounts"), *el = xml_prop(n, "extended-l2");
+
+        image_info_init(i);
+        i->target = xml_prop(n, "target");
+        i->format = xml_prop(n, "format");
+        i->compat = xml_prop(n, "compat");
+        i->compression_type = xml_prop(n, "compression-type");
+        if (!i->target || !i->format)
+                return -EINVAL;
+        if (vs && parse_u64(vs, &i->virtual_size) < 0)
+                return -EINVAL;
+        if (cs && parse_u64(cs, &i->cluster_size) < 0)
+                return -EINVAL;
+        if (lr)
+                i->lazy_refcounts = streq(lr, "on");
+        if (el)
+                i->extended_l2 = streq(el, "on");
+        return 0;
+}
+
+static int read_facts(xmlXPathContextPtr ctx, DomainXml *d) {
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr o =
+                xpath_nodes(ctx, NULL, "/domain/metadata/mg:facts[1]/mg:disk");
+        if (!o || !o->nodesetval || o->nodesetval->nodeNr == 0)
+                return 0;
+        if (o->nodesetval->nodeNr > MAX_DISKS)
+                return -E2BIG;
+
+        d->facts_host = xpath_string(ctx, NULL, "/domain/metadata/mg:facts[1]/@host");
+        d->facts = calloc((size_t) o->nodesetval->nodeNr, sizeof(ImageInfo));
+        if (!d->facts)
+                return -ENOMEM;
+        for (int i = 0; i < o->nodesetval->nodeNr; i++) {
+                d->n_facts++;
+                if (read_facts_disk(o->nodesetval->nodeTab[i], &d->facts[i]) < 0)
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+static int refuse(char **ret_error, const char *msg, int r) {
+        *ret_error = strdup(msg);
+        return r;
+}
+
+int domain_xml_parse(const char *buf, size_t len, DomainXml **ret, char **ret_error) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        _cleanup_(xmlXPathFreeContextp) xmlXPathContextPtr ctx = NULL;
+        _cleanup_(domain_xml_freep) DomainXml *d = NULL;
+        int r;
+
+        if (len > DOMAIN_XML_MAX_SIZE)
+                return refuse(ret_error, "domain XML larger than 16 MiB", -EFBIG);
+        r = xml_parse_untrusted(buf, len, &doc, ret_error);
+        if (r < 0)
+                return r;
+
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        if (!root || !xmlStrEqual(root->name, (const xmlChar *) "domain") || root->ns)
+                return refuse(ret_error, "not a libvirt domain XML (root element is not <domain>)", -EBADMSG);
+
+        ctx = xmlXPathNewContext(doc);
+        if (!ctx || xmlXPathRegisterNs(ctx, (const xmlChar *) "mg", (const xmlChar *) MG_XMLNS) < 0)
+                return -ENOMEM;
+
+        d = calloc(1, sizeof(DomainXml));
+        if (!d)
+                return -ENOMEM;
+        d->name = xpath_string(ctx, NULL, "/domain/name");
+        d->uuid = xpath_string(ctx, NULL, "/domain/uuid");
+        d->virt_type = xml_prop(root, "type");
+        if (!d->name)
+                return refuse(ret_error, "domain XML has no <name>", -EBADMSG);
+        if (!uuid_valid(d->uuid))
+                return refuse(ret_error, "domain XML has no valid <uuid>", -EBADMSG);
+        for (char *c = d->uuid; *c; c++)
+                *c = (char) tolower((unsigned char) *c);
+
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr disks = xpath_nodes(ctx, NULL, "/domain/devices/disk");
+        if (!disks || disks->type != XPATH_NODESET)
+                return -ENOMEM;
+        int n = disks->nodesetval ? disks->nodesetval->nodeNr : 0;
+        if (n > MAX_DISKS)
+                return refuse(ret_error, "domain XML has too many disks", -E2BIG);
+        if (n > 0) {
+                d->disks = calloc((size_t) n, sizeof(DomainDisk));
+                if (!d->disks)
+                        return -ENOMEM;
+        }
+        for (int i = 0; i < n; i++) {
+                d->n_disks++;
+                if (read_disk(ctx, disks->nodesetval->nodeTab[i], &d->disks[i]) < 0)
+                        return refuse(ret_error, "domain XML has a <disk> without type or target", -EBADMSG);
+        }
+
+        r = read_facts(ctx, d);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return refuse(ret_error, "domain XML has malformed migguard metadata", -EBADMSG);
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+const ImageInfo *domain_xml_find_facts(const DomainXml *d, const char *target) {
+        for (size_t i = 0; i < d->n_facts; i++)
+                if (streq_ptr(d->facts[i].target, target))
+                        return &d->facts[i];
+        return NULL;
+}
+
+static void add_attr_str(xmlNodePtr n, const char *name, const char *v) {
+        if (v)
+                xmlNewProp(n, (const xmlChar *) name, (const xmlChar *) v);
+}
+
+static void add_attr_u64(xmlNodePtr n, const char *name, uint64_t v) {
+        char buf[32];
+        if (v == 0)
+                return;
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
+        add_attr_str(n, name, buf);
+}
+
+static void add_attr_bool(xmlNodePtr n, const char *name, int v) {
+        if (v >= 0)
+                add_attr_str(n, name, v ? "on" : "off");
+}
+
+int domain_facts_format(const char *host, const ImageInfo *facts, size_t n, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc((const xmlChar *) "1.0");
+        if (!doc)
+                return -ENOMEM;
+        xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *) "facts");
+        if (!root)
+                return -ENOMEM;
+        xmlDocSetRootElement(doc, root);
+        xmlNsPtr ns = xmlNewNs(root, (const xmlChar *) MG_XMLNS, (const xmlChar *) MG_XMLNS_PREFIX);
+        xmlSetNs(root, ns);
+        add_attr_str(root, "host", host);
+
+        for (size_t i = 0; i < n; i++) {
+                xmlNodePtr e = xmlNewChild(root, ns, (const xmlChar *) "disk", NULL);
+                if (!e)
+                        return -ENOMEM;
+                add_attr_str(e, "target", facts[i].target);
+                add_attr_str(e, "format", facts[i].format);
+                add_attr_u64(e, "virtual-size", facts[i].virtual_size);
+                add_attr_u64(e, "cluster-size", facts[i].cluster_size);
+                add_attr_str(e, "compat", facts[i].compat);
+                add_attr_bool(e, "lazy-refcounts", facts[i].lazy_refcounts);
+                add_attr_bool(e, "extended-l2", facts[i].extended_l2);
+                add_attr_str(e, "compression-type", facts[i].compression_type);
+        }
+
+        xmlBufferPtr b = xmlBufferCreate();
+        if (!b)
+                return -ENOMEM;
+        if (xmlNodeDump(b, doc, root, 0, 0) < 0) {
+                xmlBufferFree(b);
+                return -ENOMEM;
+        }
+        char *s = strdup((const char *) xmlBufferContent(b));
+        xmlBufferFree(b);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Destination hook operations.  Order of events, from libvirt 9.0's
+ * qemu_migration.c: migrate hook -> storage pre-creation -> prepare hook
+ * (qemuProcessInit) -> QEMU started with -incoming -> data moves.  On any
+ * failure after the prepare hook, stopped and release hooks run; if
+ * pre-creation itself fails no hook runs (migguardd reconciles that).
+ */
+#include "incoming.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc-util.h"
+#include "daemon-lock.h"
+#include "domain-xml.h"
+#include "incoming-state.h"
+#include "policy.h"
+#include "provision.h"
+#include "storage-pool.h"
+#include "strv.h"
+
+#define STATE_LOCK_TIMEOUT_MS (30 * 1000)
+
+void hook_result_done(HookResult *r) {
+        for (size_t i = 0; i < r->n_notes; i++) {
+                free(r->notes[i].disk);
+                free(r->notes[i].path);
+                free(r->notes[i].text);
+        }
+        free(r->notes);
+        free(r->domain);
+        strv_free(r->stderr_lines);
+        *r = (HookResult){ 0 };
+}
+
+static int note(HookResult *res, NoteKind kind, const char *disk, const char *path, const char *text) {
+        HookNote *n = realloc(res->notes, sizeof(HookNote) * (res->n_notes + 1));
+        if (!n)
+                return -ENOMEM;
+        res->notes = n;
+        n = &res->notes[res->n_notes++];
+        *n = (HookNote){ .kind = kind };
+        n->disk = disk ? strdup(disk) : NULL;
+        n->path = path ? strdup(path) : NULL;
+        n->text = strdup(text);
+        return n->text ? 0 : -ENOMEM;
+}
+
+/* A refusal: one line on the admin's virsh error, one journal entry. */
+static int refuse(HookResult *res, const char *line) {
+        _cleanup_free_ char *l = NULL;
+        if (asprintf(&l, "migguard: refused: %s", line) < 0)
+                return -ENOMEM;
+        res->exit_status = 1;
+        if (note(res, NOTE_REFUSED, NULL, NULL, line) < 0)
+                return -ENOMEM;
+        return strv_push(&res->stderr_lines, l);
+}
+
+static int fail(HookResult *res, const char *line) {
+        _cleanup_free_ char *l = NULL;
+        if (asprintf(&l, "migguard: %s", line) < 0)
+                return -ENOMEM;
+        res->exit_status = 1;
+        (void) note(res, NOTE_WARNING, NULL, NULL, line);
+        return strv_push(&res->stderr_lines, l);
+}
+
+static int parse(const char *xml, size_t len, HookResult *res, DomainXml **ret) {
+        _cleanup_free_ char *err = NULL;
+        int r = domain_xml_parse(xml, len, ret, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return err ? r : -EBADMSG;
+        res->domain = strdup((*ret)->name);
+        return 0;
+}
+
+/* Drop what an earlier, unfinished incoming migration of this domain left. */
+static void forget_stale(const HookEnv *env, const char *uuid, HookResult *res) {
+        _cleanup_(incoming_state_freep) IncomingState *old = NULL;
+        _cleanup_strv_free_ char **removed = NULL;
+
+        if (incoming_state_load(env->state_dir, uuid, &old) < 0)
+                return;
+        if (old->phase == INCOMING_PLANNED && provision_cleanup_unprepared(old, &removed) >= 0)
+                for (char **p = removed; p && *p; p++)
+                        (void) note(res, NOTE_CLEANED_UP, NULL, *p,
+                                    "removed image left by an earlier failed pre-creation");
+        if (old->phase == INCOMING_PREPARED)
+                for (size_t i = 0; i < old->n_disks; i++)
+                        if (old->disks[i].created)
+                                (void) note(res, NOTE_WARNING, old->disks[i].opts.target, old->disks[i].path,
+                                            "image from an earlier unfinished migration kept");
+        (void) incoming_state_remove(env->state_dir, uuid);
+}
+
+static int ensure_pools(const HookEnv *env, const IncomingState *s, HookResult *res) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        _cleanup_(virConnectClosep) virConnectPtr conn = NULL;
+        int r;
+
+        r = provision_plan_dirs(s, &dirs);
+        if (r < 0)
+                return r;
+        r = storage_connect(env->fallback_uri, &conn);
+        if (r < 0)
+                return fail(res, "cannot connect to libvirt's storage driver to provision images");
+        for (char **d = dirs; *d; d++) {
+                _cleanup_free_ char *err = NULL, *name = NULL, *line = NULL;
+                r = storage_pool_ensure(conn, *d, &name, &err);
+                if (r == -ENOMEM)
+                        return r;
+                if (asprintf(&line, r < 0 ? "directory %s: %s" : "directory %s: storage pool %s ready", *d,
+                             r < 0 ? strna(err) : name) < 0)
+                        return -ENOMEM;
+                if (r < 0)
+                        return fail(res, line);
+                (void) note(res, NOTE_POOL, NULL, *d, line);
+        }
+        return 0;
+}
+
+int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, HookResult *res) {
+        _cleanup_(domain_xml_freep) DomainXml *d = NULL;
+        _cleanup_(policy_freep) Policy *p = NULL;
+        _cleanup_(incoming_state_freep) IncomingState *s = NULL;
+        _cleanup_strv_free_ char **refusals = NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_close_ int lock = -1;
+        int r;
+
+        r = domain_xml_parse(xml, len, &d, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return refuse(res, err ? err : "unreadable domain XML");
+        res->domain = strdup(d->name);
+
+        r = policy_load(env->config_file, &p, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(res, err ? err : "cannot load policy");
+
+        r = incoming_state_lock(env->state_dir, STATE_LOCK_TIMEOUT_MS, &lock);
+        if (r < 0)
+                return fail(res, "cannot lock /run/migguard state (another migration stuck?)");
+        forget_stale(env, d->uuid, res);
+
+        r = provision_plan(p, d, &s, &refusals);
+        if (r < 0)
+                return r;
+        for (char **l = refusals; *l; l++) {
+                r = refuse(res, *l);
+                if (r < 0)
+                        return r;
+        }
+        if (refusals[0] || s->n_disks == 0)
+                return 0;
+
+        r = daemon_lock_is_held(env->run_dir);
+        if (r <= 0) {
+                _cleanup_free_ char *line = NULL;
+                if (asprintf(&line, "disk %s: image '%s' must be provisioned but migguardd is not running here; "
+                             "start it (systemctl start migguardd) and retry",
+                             strna(s->disks[0].opts.target), s->disks[0].path) < 0)
+                        return -ENOMEM;
+                return refuse(res, line);
+        }
+
+        r = ensure_pools(env, s, res);
+        if (r < 0 || res->exit_status)
+                return r;
+        r = incoming_state_save(env->state_dir, s);
+        if (r < 0)
+                return fail(res, "cannot save state in /run/migguard");
+        return 0;
+}
+
+int incoming_prepare_begin(const HookEnv *env, const char *xml, size_t len, HookResult *res) {
+        _cleanup_(domain_xml_freep) DomainXml *d = NULL;
+        _cleanup_(policy_freep) Policy *p = NULL;
+        _cleanup_(incoming_state_freep) IncomingState *s = NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_close_ int lock = -1;
+        int r;
+
+        /* prepare runs for every domain start: anything not ours passes. */
+        if (parse(xml, len, res, &d) < 0)
+                return 0;
+        r = incoming_state_lock(env->state_dir, STATE_LOCK_TIMEOUT_MS, &lock);
+        if (r < 0)
+                return fail(res, "cannot lock /run/migguard state");
+        if (incoming_state_load(env->state_dir, d->uuid, &s) < 0)
+                return 0;
+        if (s->phase != INCOMING_PLANNED ||
+            now_realtime_usec() - s->begin_usec > (int64_t) INCOMING_PREPARE_WINDOW_SEC * 1000000) {
+                /* not a migration in progress: an old record, never act on it */
+                (void) note(res, NOTE_WARNING, NULL, NULL, "ignoring stale provisioning record");
+                if (s->phase == INCOMING_PLANNED)
+                        (void) incoming_state_remove(env->state_dir, d->uuid);
+                return 0;
+        }
+
+        r = policy_load(env->config_file, &p, &err);
+        if (r < 0)
+                return r == -ENOMEM ? r : fail(res, err ? err : "cannot load policy");
+
+        r = provision_prepare(p, s, env->state_dir, &err);
+        if (r < 0)
+                return r == -ENOMEM ? r : fail(res, err ? err : "cannot provision images");
+        for (size_t i = 0; i < s->n_disks; i++) {
+                _cleanup_free_ char *line = NULL;
+                const IncomingDisk *disk = &s->disks[i];
+                if (!disk->created)
+                        continue;
+                if (asprintf(&line, "disk %s: provisioned thin %s image '%s' of %llu bytes",
+                             strna(disk->opts.target), strna(disk->opts.format), disk->path,
+                             (unsigned long long) disk->opts.virtual_size) < 0)
+                        return -ENOMEM;
+                (void) note(res, NOTE_PROVISIONED, disk->opts.target, disk->path, line);
+        }
+        return 0;
+}
+
+int incoming_release_end(const HookEnv *env, const char *xml, size_t len, HookResult *res) {
+        _cleanup_(domain_xml_freep) DomainXml *d = NULL;
+        _cleanup_(incoming_state_freep) IncomingState *s = NULL;
+        _cleanup_strv_free_ char **removed = NULL;
+        _cleanup_close_ int lock = -1;
+        int r;
+
+        if (parse(xml, len, res, &d) < 0)
+                return 0;
+        if (incoming_state_lock(env->state_dir, STATE_LOCK_TIMEOUT_MS, &lock) < 0)
+                return 0;
+        if (incoming_state_load(env->state_dir, d->uuid, &s) < 0)
+                return 0;
+
+        /* A record still here means the migration never completed: migguardd
+         * removes it when the guest resumes.  If migguardd is down we cannot
+         * tell a failed migration from a finished one, so keep the files. */
+        if (s->phase == INCOMING_PREPARED && daemon_lock_is_held(env->run_dir) <= 0) {
+                for (size_t i = 0; i < s->n_disks; i++)
+                        if (s->disks[i].created)
+                                (void) note(res, NOTE_WARNING, s->disks[i].opts.target, s->disks[i].path,
+                                            "migguardd not running: kept image, cannot tell whether migration failed");
+                return 0;
+        }
+        r = s->phase == INCOMING_PREPARED ? provision_cleanup(s, &removed) : provision_cleanup_unprepared(s, &removed);
+        for (char **p = removed; p && *p; p++)
+                (void) note(res, NOTE_CLEANED_UP, NULL, *p, "removed image made for a failed migration");
+        if (r >= 0)
+                (void) incoming_state_remove(env->state_dir, d->uuid);
+        return 0;
+}

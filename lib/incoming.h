@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The destination side of a migration, one function per libvirt hook call
+ * migguard handles.  Each returns what the hook's main() must say: lines
+ * for the admin's virsh error (refusals) and decisions for the journal.
+ * Nothing here prints or exits.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "macro.h"
+
+typedef struct HookEnv {
+        const char *config_file; /* /etc/migguard/migguard.conf */
+        const char *run_dir;    /* /run/migguard */
+        const char *state_dir;  /* /run/migguard/incoming */
+        const char *fallback_uri;
+} HookEnv;
+
+typedef enum NoteKind {
+        NOTE_REFUSED,
+        NOTE_PROVISIONED,
+        NOTE_CLEANED_UP,
+        NOTE_POOL,
+        NOTE_WARNING,
+} NoteKind;
+
+typedef struct HookNote {
+        NoteKind kind;
+        char *disk;
+        char *path;
+        char *text;
+} HookNote;
+
+typedef struct HookResult {
+        int exit_status;
+        char *domain;     /* for log fields */
+        char **stderr_lines;
+        HookNote *notes;
+        size_t n_notes;
+} HookResult;
+
+void hook_result_done(HookResult *r);
+
+int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, HookResult *res);
+int incoming_prepare_begin(const HookEnv *env, const char *xml, size_t len, HookResult *res);
+int incoming_release_end(const HookEnv *env, const char *xml, size_t len, HookResult *res);

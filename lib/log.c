@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Log sink: formats one line and sends it to the journal (with structured
+ * fields) and/or stderr.  %m works because errno is set to the error
+ * before formatting, as glibc's printf expands %m from errno.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+static const char *log_ident = "migguard";
+static int log_targets = LOG_TARGET_STDERR;
+static int log_max_level = LOG_INFO;
+
+void log_setup(const char *ident, int targets, int max_level) {
+        log_ident = ident;
+        log_targets = targets;
+        log_max_level = max_level;
+}
+
+int log_targets_auto(void) {
+        struct stat st;
+
+        if (stat("/run/systemd/journal/socket", &st) == 0 && S_ISSOCK(st.st_mode))
+                return LOG_TARGET_JOURNAL;
+        return LOG_TARGET_STDERR;
+}
+
+int log_get_max_level(void) {
+        return log_max_level;
+}
+
+void log_set_max_level(int level) {
+        log_max_level = level;
+}
+
+static void log_emit(int level, const LogFields *f, const char *file, int line, const char *func,
+                     const char *msg) {
+        if (log_targets & LOG_TARGET_STDERR)
+                fprintf(stderr, "%s: %s\n", log_ident, msg);
+
+        if (!(log_targets & LOG_TARGET_JOURNAL))
+                return;
+
+        /* sd_journal_send() wants every field as its own argument, so build
+         * the list once with the optional fields left out. */
+        char buf[8][512];
+        struct iovec iov[12];
+        size_t n = 0;
+
+#define ADD(fmt, val)                                                           \
+        do {                                                                    \
+                int _l = snprintf(buf[n], sizeof(buf[n]), fmt, val);             \
+                if (_l < 0)                                                     \
+                        break;                                                  \
+                iov[n] = (struct iovec){ buf[n], (size_t) _l < sizeof(buf[n]) ? (size_t) _l : sizeof(buf[n]) - 1 }; \
+                n++;                                                            \
+        } while (0)
+
+        ADD("PRIORITY=%d", level);
+        ADD("SYSLOG_IDENTIFIER=%s", log_ident);
+        if (f && f->message_id)
+                ADD("MESSAGE_ID=%s", f->message_id);
+        if (f && f->domain)
+                ADD("MIGGUARD_DOMAIN=%s", f->domain);
+        if (f && f->disk)
+                ADD("MIGGUARD_DISK=%s", f->disk);
+        if (f && f->check)
+                ADD("MIGGUARD_CHECK=%s", f->check);
+        if (f && f->path)
+                ADD("MIGGUARD_PATH=%s", f->path);
+        if (file)
+                ADD("CODE_FILE=%s", file);
+#undef ADD
+        _cleanup_free_ char *m = NULL, *cl = NULL, *cf = NULL;
+        if (asprintf(&m, "MESSAGE=%s", msg) < 0)
+                return;
+        iov[n++] = (struct iovec){ m, strlen(m) };
+        if (file && asprintf(&cl, "CODE_LINE=%d", line) >= 0)
+                iov[n++] = (struct iovec){ cl, strlen(cl) };
+        if (func && asprintf(&cf, "CODE_FUNC=%s", func) >= 0)
+                iov[n++] = (struct iovec){ cf, strlen(cf) };
+        (void) sd_journal_sendv(iov, (int) n);
+}
+
+static int log_vformat(int level, int error, const LogFields *f, const char *file, int line,
+                       const char *func, const char *format, va_list ap) {
+        int saved = errno;
+        char msg[2048];
+
+        if (error < 0)
+                error = -error;
+        if (level <= log_max_level) {
+                errno = error;
+                (void) vsnprintf(msg, sizeof(msg), format, ap);
+                log_emit(level, f, file, line, func, msg);
+        }
+        errno = saved;
+        return -error;
+}
+
+int log_internal(int level, int error, const char *file, int line, const char *func,
+                 const char *format, ...) {
+        va_list ap;
+        va_start(ap, format);
+        int r = log_vformat(level, error, NULL, file, line, func, format, ap);
+        va_end(ap);
+        return r;
+}
+
+int log_struct_internal(int level, int error, const LogFields *fields, const char *format, ...) {
+        va_list ap;
+        va_start(ap, format);
+        int r = log_vformat(level, error, fields, NULL, 0, NULL, format, ap);
+        va_end(ap);
+        return r;
+}

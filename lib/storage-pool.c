@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Storage pool handling through libvirt's public storage API. */
+#include "storage-pool.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+#include <libxml/tree.h>
+
+#include "alloc-util.h"
+
+static int last_error(char **ret_error, const char *what) {
+        const virError *e = virGetLastError();
+        if (ret_error && asprintf(ret_error, "%s: %s", what, e && e->message ? e->message : "unknown error") < 0)
+                *ret_error = NULL;
+        return -EIO;
+}
+
+static void silent_error(void *data _unused_, virErrorPtr e _unused_) {
+        /* keep libvirt from printing to stderr, which is the admin's error text */
+}
+
+int storage_connect(const char *fallback_uri, virConnectPtr *ret) {
+        virSetErrorFunc(NULL, silent_error);
+        virConnectPtr c = virConnectOpen(STORAGE_URI);
+        if (!c && fallback_uri)
+                c = virConnectOpen(fallback_uri);
+        if (!c)
+                return -ECONNREFUSED;
+        *ret = c;
+        return 0;
+}
+
+int storage_pool_name_for_dir(const char *dir, char **ret) {
+        /* FNV-1a keeps names unique for paths that sanitise alike. */
+        uint32_t h = 2166136261u;
+        char clean[48];
+        size_t n = 0;
+
+        for (const char *c = dir; *c; c++) {
+                h = (h ^ (unsigned char) *c) * 16777619u;
+                if (n + 1 < sizeof(clean) && (c != dir || *c != '/'))
+                        clean[n++] = (char) ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ? *c : '-');
+        }
+        clean[n] = 0;
+        return asprintf(ret, "migguard-%s-%08x", clean, h) < 0 ? -ENOMEM : 0;
+}
+
+static int pool_xml(const char *name, const char *dir, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc((const xmlChar *) "1.0");
+        xmlNodePtr pool = xmlNewNode(NULL, (const xmlChar *) "pool");
+        if (!doc || !pool)
+                return -ENOMEM;
+        xmlDocSetRootElement(doc, pool);
+        xmlNewProp(pool, (const xmlChar *) "type", (const xmlChar *) "dir");
+        xmlNewTextChild(pool, NULL, (const xmlChar *) "name", (const xmlChar *) name);
+        xmlNodePtr target = xmlNewChild(pool, NULL, (const xmlChar *) "target", NULL);
+        xmlNewTextChild(target, NULL, (const xmlChar *) "path", (const xmlChar *) dir);
+
+        xmlChar *out = NULL;
+        int len = 0;
+        xmlDocDumpMemory(doc, &out, &len);
+        if (!out)
+                return -ENOMEM;
+        *ret = strdup((const char *) out);
+        xmlFree(out);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int storage_pool_ensure(virConnectPtr conn, const char *dir, char **ret_pool_name, char **ret_error) {
+        _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = virStoragePoolLookupByTargetPath(conn, dir);
+
+        if (pool) {
+                int active = virStoragePoolIsActive(pool);
+                if (active < 0)
+                        return last_error(ret_error, "cannot query storage pool");
+                if (!active && virStoragePoolCreate(pool, 0) < 0)
+                        return last_error(ret_error, "cannot start storage pool");
+        } else {
+                _cleanup_free_ char *name = NULL, *xml = NULL;
+                if (storage_pool_name_for_dir(dir, &name) < 0 || pool_xml(name, dir, &xml) < 0)
+                        return -ENOMEM;
+                pool = virStoragePoolCreateXML(conn, xml, 0);
+                if (!pool)
+                        return last_error(ret_error, "cannot create storage pool");
+        }
+
+        /* The volume list is a cache: a file removed behind its back stays
+         * listed and libvirt would skip pre-creating it. */
+        if (virStoragePoolRefresh(pool, 0) < 0)
+                return last_error(ret_error, "cannot refresh storage pool");
+
+        if (ret_pool_name) {
+                const char *n = virStoragePoolGetName(pool);
+                *ret_pool_name = strdup(n ? n : "?");
+        }
+        return 0;
+}

@@ -1,0 +1,85 @@
+#!/bin/bash
+# make-initramfs.sh KVER OUTPUT
+#
+# Builds the tiny guest initramfs used by the integration-test rig: a static
+# busybox, the virtio modules of kernel KVER (decompressed if needed) and an
+# /init that loads them and prints an increasing counter on the serial
+# console ("mgrig-counter N", every 0.2 s). Written atomically to OUTPUT.
+set -u
+
+die() { echo "make-initramfs: $*" >&2; exit 1; }
+
+[ $# -eq 2 ] || die "usage: make-initramfs.sh KVER OUTPUT"
+kver=$1
+out=$2
+moddir=/lib/modules/$kver/kernel
+busybox=${RIG_BUSYBOX:-/bin/busybox}
+
+[ -d "$moddir" ] || die "no modules for kernel $kver in $moddir"
+[ -x "$busybox" ] || die "no busybox at $busybox (install busybox-static)"
+# A dynamically linked busybox would need its libraries in the initramfs.
+if LC_ALL=C file -L "$busybox" 2>/dev/null | grep -q 'dynamically linked'; then
+    die "$busybox is dynamically linked (install busybox-static)"
+fi
+command -v cpio >/dev/null 2>&1 || die "cpio not found (install cpio)"
+command -v gzip >/dev/null 2>&1 || die "gzip not found"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/mgrig-initramfs.XXXXXX") || die "mktemp failed"
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules} || die "mkdir failed"
+cp "$busybox" "$stage/bin/busybox" || die "copying busybox failed"
+ln -s busybox "$stage/bin/sh"
+# The kernel's built-in initramfs normally provides /dev/console; add it in
+# case this kernel's does not.
+mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
+
+# Load order respects the dependencies (modinfo -F depends).
+mods="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
+      virtio_blk failover net_failover virtio_net"
+loaded=""
+for m in $mods; do
+    f=$(find "$moddir" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" \
+             -o -name "$m.ko.gz" | head -n 1)
+    # Built into the kernel, or not present in this version: skip it.
+    [ -n "$f" ] || continue
+    dst=$stage/lib/modules/$m.ko
+    case $f in
+        *.ko.xz)  xz -dc "$f" >"$dst" || die "cannot decompress $f" ;;
+        *.ko.zst) zstd -qdc "$f" >"$dst" || die "cannot decompress $f" ;;
+        *.ko.gz)  gzip -dc "$f" >"$dst" || die "cannot decompress $f" ;;
+        *)        cp "$f" "$dst" || die "cannot copy $f" ;;
+    esac
+    loaded="$loaded $m"
+done
+
+cat >"$stage/init" <<EOF
+#!/bin/sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in$loaded; do
+    insmod /lib/modules/\$m.ko
+done
+[ -c /dev/ttyS0 ] && exec >/dev/ttyS0 2>&1
+sleep 0.2
+disks=""
+for d in /sys/block/vd*; do [ -e "\$d" ] && disks="\$disks \${d##*/}"; done
+echo "mgrig-booted disks:\$disks"
+i=0
+while :; do
+    i=\$((i + 1))
+    echo "mgrig-counter \$i"
+    sleep 0.2
+done
+EOF
+chmod 755 "$stage/init"
+
+tmp=$out.tmp.$$
+( cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+  cpio --null -o -H newc --quiet -R 0:0 | gzip -9n ) >"$tmp" || {
+    rm -f "$tmp"; die "cpio/gzip failed"; }
+chmod 644 "$tmp"
+mv -f "$tmp" "$out" || die "cannot write $out"
