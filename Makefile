@@ -62,9 +62,20 @@ unit: $(UNIT_BIN)
 fuzz:
 	$(MAKE) -f tests/fuzz/fuzz.mk BUILD=$(BUILD)/fuzz
 
-# Full suite: unit tests, fuzzers (bounded), bats integration on the rig.
-check: all unit
+# Full suite: unit tests (plain, valgrind, ASan+UBSan), bounded fuzzing,
+# bats integration on two real libvirt hosts.  Needs root.
+check: all
 	bash tests/run-tests
+
+# The README's two commands: they also install the Debian packages needed.
+deps:
+	bash .ci/install-deps
+
+check-all: deps
+	$(MAKE) check
+
+demo: deps all
+	bash tests/demo
 
 asan:
 	$(MAKE) BUILD=build-asan CC=clang \
@@ -95,4 +106,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-cov
 
-.PHONY: all unit fuzz check asan coverage install uninstall clean
+.PHONY: all unit fuzz check deps check-all demo asan coverage install uninstall clean

@@ -27,7 +27,7 @@
 #define MIGGUARD_CONFIG_DIR "/etc/migguard"
 #endif
 
-#define RECONCILE_INTERVAL_MS 10000
+#define RECONCILE_INTERVAL_MS 5000
 
 static void help(void) {
         printf("Usage: migguardd [OPTIONS]\n\n"
@@ -119,6 +119,7 @@ int main(int argc, char *argv[]) {
         if (run)
                 d.run_dir = run;
         log_setup("migguardd", log_targets_auto() | (foreground ? LOG_TARGET_STDERR : 0), level);
+        log_set_decision_file(DECISION_LOG_PATH);
         virSetErrorFunc(NULL, silent_error);
         if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
                 strcpy(d.hostname, "unknown");

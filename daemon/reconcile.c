@@ -88,7 +88,7 @@ static void reconcile_one(Daemon *d, const char *uuid) {
         if (dom && age_sec < INCOMING_PREPARE_WINDOW_SEC)
                 return; /* libvirt still preparing (pre-creation can be slow) */
         if (s->phase == INCOMING_PLANNED) {
-                if (dom || age_sec >= 60)
+                if (dom || age_sec >= 5)
                         cleanup_never_started(d, s);
                 return;
         }

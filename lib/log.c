@@ -13,11 +13,59 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <time.h>
+
+#include <json-c/json.h>
 #include <systemd/sd-journal.h>
 
 static const char *log_ident = "migguard";
 static int log_targets = LOG_TARGET_STDERR;
 static int log_max_level = LOG_INFO;
+static const char *log_decision_file = NULL;
+
+void log_set_decision_file(const char *path) {
+        log_decision_file = path;
+}
+
+static void add_field(struct json_object *o, const char *k, const char *v) {
+        if (v)
+                json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* One JSON line per decision, appended under flock, rotated at 1 MiB. */
+static void decision_append(int level, const LogFields *f, const char *msg) {
+        struct json_object *o = json_object_new_object();
+        char host[256] = "";
+        if (!o)
+                return;
+        (void) gethostname(host, sizeof(host) - 1);
+        json_object_object_add(o, "time", json_object_new_int64((int64_t) time(NULL)));
+        json_object_object_add(o, "priority", json_object_new_int(level));
+        add_field(o, "host", host);
+        add_field(o, "ident", log_ident);
+        add_field(o, "message_id", f->message_id);
+        add_field(o, "domain", f->domain);
+        add_field(o, "disk", f->disk);
+        add_field(o, "check", f->check);
+        add_field(o, "path", f->path);
+        add_field(o, "message", msg);
+        const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        int fd = open(log_decision_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (fd >= 0) {
+                struct stat st;
+                (void) flock(fd, LOCK_EX);
+                if (fstat(fd, &st) == 0 && st.st_size > DECISION_LOG_MAX_SIZE) {
+                        char old[4096];
+                        snprintf(old, sizeof(old), "%s.1", log_decision_file);
+                        (void) rename(log_decision_file, old);
+                }
+                dprintf(fd, "%s\n", line);
+                close(fd);
+        }
+        json_object_put(o);
+}
 
 void log_setup(const char *ident, int targets, int max_level) {
         log_ident = ident;
@@ -45,6 +93,8 @@ static void log_emit(int level, const LogFields *f, const char *file, int line, 
                      const char *msg) {
         if (log_targets & LOG_TARGET_STDERR)
                 fprintf(stderr, "%s: %s\n", log_ident, msg);
+        if (f && f->message_id && log_decision_file)
+                decision_append(level, f, msg);
 
         if (!(log_targets & LOG_TARGET_JOURNAL))
                 return;

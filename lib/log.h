@@ -29,6 +29,13 @@ typedef enum LogTarget {
 } LogTarget;
 
 void log_setup(const char *ident, int targets, int max_level);
+/*
+ * Also append every structured decision as one JSON line to @path (for
+ * `migguard status` and hosts without a journal).  NULL disables.
+ */
+void log_set_decision_file(const char *path);
+#define DECISION_LOG_PATH "/var/lib/migguard/decisions.jsonl"
+#define DECISION_LOG_MAX_SIZE (1024 * 1024)
 /* Journal if its socket exists (optionally below root), stderr otherwise. */
 int log_targets_auto(void);
 int log_get_max_level(void);

@@ -23,7 +23,10 @@
 
 typedef struct ParseState {
         Policy *policy;
-        char *error; /* first problem, without the file:line prefix */
+        const char *next; /* unread text, for policy_ini_reader() */
+        int line;         /* line inih is working on */
+        int error_line;   /* line of *error */
+        char *error;      /* first problem, without the file:line prefix */
 } ParseState;
 
 typedef int (*ValueParser)(Policy *p, void *field, const char *value, char **ret_error);
@@ -214,6 +217,7 @@ static int policy_ini_handler(void *user, const char *section, const char *key, 
 
         if (st->error)
                 return 1; /* report only the first problem */
+        st->error_line = st->line;
 
         if (strncmp(section, "segment ", 8) == 0) {
                 r = handle_segment(st, section + 8, key, value);
@@ -283,19 +287,51 @@ void policy_free(Policy *p) {
         free(p);
 }
 
+/*
+ * inih's own string reader keeps no line count we can see from the handler,
+ * and splits a line longer than its buffer into two lines.  This reader
+ * counts lines and turns an overlong one into an error instead.
+ */
+static char *policy_ini_reader(char *str, int num, void *stream) {
+        ParseState *st = stream;
+        const char *l = st->next;
+
+        if (!*l || num < 2)
+                return NULL;
+        size_t n = strcspn(l, "\n");
+        st->next = l + n + (l[n] == '\n');
+        st->line++;
+        if (n >= (size_t) num) {
+                if (!st->error) {
+                        st->error_line = st->line;
+                        if (asprintf(&st->error, "line too long (more than %d characters)", num - 1) < 0)
+                                st->error = NULL;
+                }
+                n = 0; /* hand inih an empty line */
+        }
+        memcpy(str, l, n);
+        str[n] = 0;
+        return str;
+}
+
 static int report(const char *name, int line, ParseState *st, char **ret_error) {
-        int r = asprintf(ret_error, "%s:%d: %s", name, line, st->error ? st->error : "syntax error");
+        /* inih flags a syntax error it found itself with no message of ours */
+        bool ours = st->error && (line == 0 || st->error_line <= line);
+        int r = asprintf(ret_error, "%s:%d: %s", name, ours ? st->error_line : line,
+                         ours ? st->error : "syntax error");
         if (r < 0)
                 *ret_error = NULL;
         return -EINVAL;
 }
 
 int policy_parse_string(Policy *p, const char *name, const char *text, char **ret_error) {
-        ParseState st = { .policy = p };
+        ParseState st = { .policy = p, .next = text };
 
-        int line = ini_parse_string(text, policy_ini_handler, &st);
-        if (line < 0)
+        int line = ini_parse_stream(policy_ini_reader, &st, policy_ini_handler, &st);
+        if (line < 0) {
+                free(st.error);
                 return -ENOMEM;
+        }
         if (line > 0 || st.error) {
                 int r = report(name, line, &st, ret_error);
                 free(st.error);
@@ -466,12 +502,18 @@ int policy_dump(const Policy *p, FILE *f) {
         if (p->pinning_auto)
                 fputs("auto", f);
         else {
+                /* ranges, so the line stays short enough to be read back */
                 const char *sep = "";
-                for (int c = 0; c < CPU_SETSIZE; c++)
-                        if (CPU_ISSET(c, &p->pinning_cpus)) {
-                                fprintf(f, "%s%d", sep, c);
-                                sep = ",";
-                        }
+                for (int c = 0; c < CPU_SETSIZE; c++) {
+                        if (!CPU_ISSET(c, &p->pinning_cpus))
+                                continue;
+                        int e = c;
+                        while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, &p->pinning_cpus))
+                                e++;
+                        fprintf(f, e > c ? "%s%d-%d" : "%s%d", sep, c, e);
+                        sep = ",";
+                        c = e;
+                }
         }
         fputc('\n', f);
         return ferror(f) ? -EIO : 0;
