@@ -93,8 +93,10 @@ static int read_facts_disk(xmlNodePtr n, ImageInfo *i) {
 }
 
 static int read_facts(xmlXPathContextPtr ctx, DomainXml *d) {
+        /* libvirt puts only the element it was given in our namespace; its
+         * children come back unqualified, so match them by local name. */
         _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr o =
-                xpath_nodes(ctx, NULL, "/domain/metadata/mg:facts[1]/mg:disk");
+                xpath_nodes(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='disk']");
         if (!o || !o->nodesetval || o->nodesetval->nodeNr == 0)
                 return 0;
         if (o->nodesetval->nodeNr > MAX_DISKS)
@@ -206,12 +208,13 @@ int domain_facts_format(const char *host, const ImageInfo *facts, size_t n, char
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc((const xmlChar *) "1.0");
         if (!doc)
                 return -ENOMEM;
+        /* No namespace here: virDomainSetMetadata() adds it to the root
+         * and refuses an element that already declares it. */
         xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *) "facts");
         if (!root)
                 return -ENOMEM;
         xmlDocSetRootElement(doc, root);
-        xmlNsPtr ns = xmlNewNs(root, (const xmlChar *) MG_XMLNS, (const xmlChar *) MG_XMLNS_PREFIX);
-        xmlSetNs(root, ns);
+        xmlNsPtr ns = NULL;
         add_attr_str(root, "host", host);
 
         for (size_t i = 0; i < n; i++) {

@@ -47,5 +47,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DomainXml *, domain_xml_free);
 int domain_xml_parse(const char *buf, size_t len, DomainXml **ret, char **ret_error);
 const ImageInfo *domain_xml_find_facts(const DomainXml *d, const char *target);
 
-/* Build the <migguard:facts> element the source publishes. */
+/* Build the <facts> element the source publishes with virDomainSetMetadata()
+ * (which puts it in the MG_XMLNS namespace). */
 int domain_facts_format(const char *host, const ImageInfo *facts, size_t n, char **ret);

@@ -102,6 +102,8 @@ int path_lstat_nofollow(const char *path, struct stat *ret) {
 }
 
 int mkdir_p(const char *path, mode_t mode) {
+        if (!*path)
+                return -EINVAL; /* the walk below starts past the first byte */
         _cleanup_free_ char *p = strdup(path);
         if (!p)
                 return -ENOMEM;
@@ -116,5 +118,9 @@ int mkdir_p(const char *path, mode_t mode) {
                 if (!c)
                         break;
         }
-        return 0;
+        /* EEXIST above may have been a file, not a directory */
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return -errno;
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }

@@ -204,6 +204,10 @@ static int handle_segment(ParseState *st, const char *name, const char *key, con
         _cleanup_strv_free_ char **l = NULL;
         if (strv_split_ws(value, &l) < 0)
                 return -ENOMEM;
+        /* "br0 # lab" is not a comment to inih: do not take '#' as a name */
+        for (char **i = l; *i; i++)
+                if (strchr(";#", (*i)[0]))
+                        return errorf(&st->error, "invalid name '%s' (names cannot start with ';' or '#')", *i);
         strv_free(*field);
         *field = TAKE_PTR(l);
         return 0;
@@ -290,7 +294,10 @@ void policy_free(Policy *p) {
 /*
  * inih's own string reader keeps no line count we can see from the handler,
  * and splits a line longer than its buffer into two lines.  This reader
- * counts lines and turns an overlong one into an error instead.
+ * counts lines and turns an overlong one into an error instead.  It also
+ * drops leading white space: inih would take an indented line as the
+ * continuation of the previous value and hand it over as a replacement
+ * value, so "allowed-dirs = /a" + "  /b" silently meant "/b" only.
  */
 static char *policy_ini_reader(char *str, int num, void *stream) {
         ParseState *st = stream;
@@ -301,6 +308,8 @@ static char *policy_ini_reader(char *str, int num, void *stream) {
         size_t n = strcspn(l, "\n");
         st->next = l + n + (l[n] == '\n');
         st->line++;
+        for (; n > 0 && isspace((unsigned char) *l); n--)
+                l++;
         if (n >= (size_t) num) {
                 if (!st->error) {
                         st->error_line = st->line;

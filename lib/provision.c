@@ -92,9 +92,12 @@ static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk
         if (!image_format_supported(disk->format))
                 return add_refusal(refusals, disk->target, "cannot provision image format '%s' (qcow2 or raw only)",
                                    disk->format ? disk->format : "unknown");
+        size_t n_refusals = strv_length(*refusals);
         r = check_free_space(p, dir, disk, refusals);
         if (r < 0)
                 return r;
+        if (strv_length(*refusals) > n_refusals)
+                return 0; /* refused: not planned */
 
         ImageInfo opts;
         const ImageInfo *facts = domain_xml_find_facts(d, disk->target);

@@ -17,7 +17,7 @@ setup() {
 
 # hook OP SUBOP < xml: run like libvirt does (env cleared but for our test dirs).
 hook() {
-        env -i MIGGUARD_RUN_DIR="$RUN" MIGGUARD_CONFIG="$CONF" ${WRAP:-} "$HOOK" guest "$1" "$2" -
+        env -i MIGGUARD_RUN_DIR="$RUN" MIGGUARD_STATE_DIR="$RUN" MIGGUARD_CONFIG="$CONF" ${WRAP:-} "$HOOK" guest "$1" "$2" -
 }
 
 domain() { # extra disk XML

@@ -8,9 +8,10 @@
 # itself in a new cgroup namespace rooted there, so that this host's libvirt
 # sees its own cgroup tree (its /machine/... groups cannot collide with the
 # other host's, and they stay below the caller's memory limits).
-# Stage 2: makes itself a child subreaper (daemonized QEMU processes and
-# other orphans of the host are re-parented to it and reaped here, instead of
-# staying zombies under this machine's PID 1), sets the hostname, mounts the
+# Stage 2 (through subreaper.pl): is a child subreaper (daemonized QEMU
+# processes and other orphans of the host are re-parented to it and reaped
+# here, instead of staying zombies under a PID 1 that does not reap), sets
+# the hostname, mounts the
 # host's private directories over the system paths, starts virtlogd and
 # libvirtd in the foreground as its children, and serves a control FIFO
 # (HOSTDIR/ctl):
@@ -71,20 +72,9 @@ if [ "${MGRIG_STAGE:-1}" = 1 ]; then
         umount -R /sys/fs/cgroup || fail "cannot unmount /sys/fs/cgroup"
         cgns=--cgroup
     fi
-    case $(uname -m) in
-        x86_64) nr=157 ;;
-        aarch64) nr=167 ;;
-        *) fail "unsupported architecture $(uname -m)" ;;
-    esac
     export MGRIG_STAGE=2
-    # prctl(PR_SET_CHILD_SUBREAPER = 36, 1): the flag survives execve.
-    exec unshare $cgns -- perl -e '
-        syscall($ARGV[0], 36, 1, 0, 0, 0) == 0
-            or die "holder: prctl(PR_SET_CHILD_SUBREAPER): $!\n";
-        shift @ARGV;
-        exec { $ARGV[0] } @ARGV or die "holder: exec: $!\n"' \
-        "$nr" /bin/bash "$0" "$@"
-    fail "exec unshare/perl failed"
+    exec unshare $cgns -- perl "$(dirname "$0")/subreaper.pl" exec /bin/bash "$0" "$@"
+    fail "exec unshare/subreaper.pl failed"
 fi
 unset MGRIG_STAGE
 
@@ -200,7 +190,7 @@ done
 libvirtd -l -p /run/libvirt/libvirtd.pid </dev/null >>"$H/libvirtd.log" 2>&1 &
 LIBVIRTD_PID=$!
 echo $LIBVIRTD_PID >"$H/libvirtd.pid"
-log "virtlogd $VIRTLOGD_PID, libvirtd $LIBVIRTD_PID started"
+log "$ADDR: virtlogd $VIRTLOGD_PID, libvirtd $LIBVIRTD_PID started"
 
 # Control loop.
 exec 9<>"$H/ctl" || fail "cannot open $H/ctl"

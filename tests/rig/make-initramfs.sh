@@ -60,14 +60,16 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+[ -c /dev/ttyS0 ] && exec >/dev/ttyS0 2>&1
+read -r up0 rest </proc/uptime
 for m in$loaded; do
     insmod /lib/modules/\$m.ko
 done
-[ -c /dev/ttyS0 ] && exec >/dev/ttyS0 2>&1
+read -r up1 rest </proc/uptime
 sleep 0.2
 disks=""
 for d in /sys/block/vd*; do [ -e "\$d" ] && disks="\$disks \${d##*/}"; done
-echo "mgrig-booted disks:\$disks"
+echo "mgrig-booted uptime=\$up0 modules-loaded=\$up1 disks:\$disks"
 i=0
 while :; do
     i=\$((i + 1))
