@@ -110,9 +110,15 @@ static int ensure_pools(const HookEnv *env, const IncomingState *s, HookResult *
         r = storage_connect(env->fallback_uri, &conn);
         if (r < 0)
                 return fail(res, "cannot connect to libvirt's storage driver to provision images");
+        _cleanup_strv_free_ char **missing = calloc(s->n_disks + 1, sizeof(char *));
+        if (!missing)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_disks; i++)
+                if (strv_push(&missing, s->disks[i].path) < 0)
+                        return -ENOMEM;
         for (char **d = dirs; *d; d++) {
                 _cleanup_free_ char *err = NULL, *name = NULL, *line = NULL;
-                r = storage_pool_ensure(conn, *d, &name, &err);
+                r = storage_pool_ensure(conn, *d, missing, &name, &err);
                 if (r == -ENOMEM)
                         return r;
                 if (asprintf(&line, r < 0 ? "directory %s: %s" : "directory %s: storage pool %s ready", *d,

@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libvirt/virterror.h>
 #include <libxml/tree.h>
 
 #include "alloc-util.h"
+
+#define REFRESH_WAIT_MS (30 * 1000)
 
 static int last_error(char **ret_error, const char *what) {
         const virError *e = virGetLastError();
@@ -70,7 +73,33 @@ static int pool_xml(const char *name, const char *dir, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int storage_pool_ensure(virConnectPtr conn, const char *dir, char **ret_pool_name, char **ret_error) {
+/* Is any of @paths (missing on disk) still listed as a volume? */
+static bool cache_is_stale(virConnectPtr conn, char * const *paths) {
+        for (char * const *p = paths; p && *p; p++) {
+                _cleanup_(virStorageVolFreep) virStorageVolPtr v = virStorageVolLookupByPath(conn, *p);
+                if (v)
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * Refresh fails while the pool runs an asynchronous job, which is what
+ * libvirt's pre-creation for a concurrent migration is: retry, bounded.
+ */
+static int refresh_bounded(virStoragePoolPtr pool) {
+        for (int waited = 0;; waited += 100) {
+                if (virStoragePoolRefresh(pool, 0) == 0)
+                        return 0;
+                const virError *e = virGetLastError();
+                if (!e || !e->message || !strstr(e->message, "asynchronous jobs") || waited >= REFRESH_WAIT_MS)
+                        return -EIO;
+                (void) usleep(100 * 1000);
+        }
+}
+
+int storage_pool_ensure(virConnectPtr conn, const char *dir, char * const *missing, char **ret_pool_name,
+                        char **ret_error) {
         _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = virStoragePoolLookupByTargetPath(conn, dir);
 
         if (pool) {
@@ -89,8 +118,9 @@ int storage_pool_ensure(virConnectPtr conn, const char *dir, char **ret_pool_nam
         }
 
         /* The volume list is a cache: a file removed behind its back stays
-         * listed and libvirt would skip pre-creating it. */
-        if (virStoragePoolRefresh(pool, 0) < 0)
+         * listed and libvirt would skip pre-creating it.  Only refresh when
+         * that is the case: it competes with concurrent pre-creation. */
+        if ((!missing || cache_is_stale(conn, missing)) && refresh_bounded(pool) < 0)
                 return last_error(ret_error, "cannot refresh storage pool");
 
         if (ret_pool_name) {

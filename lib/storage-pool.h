@@ -17,8 +17,12 @@
 /* Open the storage driver (storage:///system, falling back to @fallback). */
 int storage_connect(const char *fallback_uri, virConnectPtr *ret);
 
-/* *ret_pool_name: the pool now covering @dir (for logs). */
-int storage_pool_ensure(virConnectPtr conn, const char *dir, char **ret_pool_name, char **ret_error);
+/*
+ * Make an active pool cover @dir; refresh it if any of @missing (paths of
+ * absent images, NULL: always) is still listed.  *ret_pool_name: for logs.
+ */
+int storage_pool_ensure(virConnectPtr conn, const char *dir, char * const *missing, char **ret_pool_name,
+                        char **ret_error);
 
 /* Deterministic, readable name for migguard's transient pool for @dir. */
 int storage_pool_name_for_dir(const char *dir, char **ret);

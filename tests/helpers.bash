@@ -123,10 +123,17 @@ assert_identical() {
         qemu-img compare -U "$a" "$b"
 }
 
-assert_no_incoming_state() { # HOST
-        local n
-        n=$(rig_exec "$1" sh -c 'ls /run/migguard/incoming/*.json 2>/dev/null | wc -l')
-        [ "$n" = 0 ] || { echo "incoming records left on $1" >&2; return 1; }
+# assert_no_incoming_state HOST: no incoming-migration record left.  When
+# libvirt fails before any hook runs, migguardd reconciles within ~10 s.
+assert_no_incoming_state() {
+        local n i
+        for ((i = 0; i < 75; i++)); do
+                n=$(rig_exec "$1" sh -c 'ls /run/migguard/incoming/*.json 2>/dev/null | wc -l')
+                [ "$n" = 0 ] && return 0
+                sleep 0.2
+        done
+        echo "incoming records left on $1" >&2
+        return 1
 }
 
 # decisions HOST: migguard's decision log on HOST.

@@ -66,9 +66,11 @@ assert_failed_cleanly() { # NAME
         done
         sleep 1
         rig_virsh ha domjobabort ab
-        run wait $mig
+        rc=0
+        wait $mig || rc=$?
         cat "$BATS_TEST_TMPDIR/mig.out"
-        [ "$status" -ne 0 ]
+        decisions hb
+        [ "$rc" -ne 0 ]
         assert_absent "$(img hb ab-vda.qcow2)"
         assert_absent "$(img hb ab-vdb.img)"
         assert_failed_cleanly ab
@@ -113,8 +115,8 @@ assert_failed_cleanly() { # NAME
         p1=$!
         migrate c2 --live --copy-storage-all >"$BATS_TEST_TMPDIR/c2" 2>&1 &
         p2=$!
-        wait $p1
-        wait $p2
+        wait $p1 || { cat "$BATS_TEST_TMPDIR/c1"; false; }
+        wait $p2 || { cat "$BATS_TEST_TMPDIR/c2"; false; }
         assert_running hb c1
         assert_running hb c2
         for f in c1-vda.qcow2 c2-vda.qcow2 c2-vdb.img; do
@@ -127,7 +129,7 @@ assert_failed_cleanly() { # NAME
 @test "migguardd not running on the destination: refused with a message to start it, no blank disk" {
         rig_daemon_stop hb
         rig_guest_create ha nd --disks "qcow2:64M:2"
-        run timeout 120 rig_virsh ha migrate --live --copy-storage-all nd "$(rig_uri hb)"
+        run rig_virsh ha migrate --live --copy-storage-all nd "$(rig_uri hb)"
         echo "$output"
         [ "$status" -ne 0 ]
         [[ "$output" == *"migguardd is not running here; start it (systemctl start migguardd) and retry"* ]]
