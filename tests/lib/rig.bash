@@ -583,6 +583,25 @@ rig_daemon_start() {
     echo "$pid"
 }
 
+# rig_libvirtd_restart HOST: restart HOST's libvirtd (new PID) and wait
+# until it answers again.
+rig_libvirtd_restart() {
+    local h=${1:-} H old i
+    _rig_check_host "$h" || return 1
+    H=$(_rig_hostdir "$h")
+    old=$(cat "$H/libvirtd.pid" 2>/dev/null)
+    echo "restart-libvirtd" >"$H/ctl" || { _rig_err "cannot talk to the holder of $h"; return 1; }
+    for ((i = 0; i < 300; i++)); do
+        if [ "$(cat "$H/libvirtd.pid" 2>/dev/null)" != "$old" ] &&
+            rig_exec "$h" timeout 5 virsh -c qemu:///system version >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    _rig_err "libvirtd on $h did not come back"
+    return 1
+}
+
 # rig_daemon_pid HOST: prints the PID of migguardd on HOST if it runs.
 rig_daemon_pid() {
     local h=${1:-} pid

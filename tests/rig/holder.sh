@@ -15,6 +15,7 @@
 # host's private directories over the system paths, starts virtlogd and
 # libvirtd in the foreground as its children, and serves a control FIFO
 # (HOSTDIR/ctl):
+#   restart-libvirtd  stop this host's libvirtd and start a new one
 #   spawn NAME   run HOSTDIR/spawn/NAME.sh as a child; its PID goes to
 #                HOSTDIR/NAME.pid, its stdout+stderr to HOSTDIR/NAME.log
 #   stop         stop everything and exit (SIGTERM does the same)
@@ -208,6 +209,18 @@ while [ $STOP = 0 ]; do
                 echo $! >"$H/$arg.pid.tmp"
                 mv -f "$H/$arg.pid.tmp" "$H/$arg.pid"
                 log "spawned $arg as $!"
+                ;;
+            restart-libvirtd)
+                # As `systemctl restart libvirtd` would: stop, then start again.
+                if [ -n "${LIBVIRTD_PID:-}" ]; then
+                    kill -TERM "$LIBVIRTD_PID" 2>/dev/null
+                    wait "$LIBVIRTD_PID" 2>/dev/null
+                fi
+                libvirtd -l -p /run/libvirt/libvirtd.pid </dev/null >>"$H/libvirtd.log" 2>&1 &
+                LIBVIRTD_PID=$!
+                echo $LIBVIRTD_PID >"$H/libvirtd.pid"
+                rm -f "$H/holder.failed"
+                log "libvirtd restarted as $LIBVIRTD_PID"
                 ;;
             stop) STOP=1 ;;
             '') ;;

@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# migguardd on real libvirt hosts: publishes disk facts, follows libvirtd
+# restarts, tells systemd it is ready, rejects bad policy, single instance.
+
+load helpers
+
+setup_file() { mg_setup_file; }
+teardown_file() { mg_teardown_file; }
+setup() { mg_setup; }
+
+@test "publishes each running guest's disk facts in its live metadata" {
+        rig_exec ha qemu-img create -q -f qcow2 -o cluster_size=16384,lazy_refcounts=on \
+                /var/lib/libvirt/images/f-vdb.qcow2 77M
+        rig_guest_create ha f --disks "raw:32M" --devices-extra "
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none'/>
+      <source file='/var/lib/libvirt/images/f-vdb.qcow2'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>"
+        wait_facts ha f
+        xml=$(rig_virsh ha dumpxml f)
+        echo "$xml" | grep -A4 '<metadata>'
+        echo "$xml" | grep -q "target=\"vda\" format=\"raw\" virtual-size=\"33554432\""
+        echo "$xml" | grep -q "target=\"vdb\" format=\"qcow2\" virtual-size=\"80740352\" cluster-size=\"16384\" compat=\"1.1\" lazy-refcounts=\"on\""
+        # live only: the persistent definition is untouched
+        [ "$(rig_virsh ha dumpxml --inactive f | grep -c 'urn:migguard:domain:1')" = 0 ]
+}
+
+@test "follows a libvirtd restart and publishes for guests started afterwards" {
+        pid=$(rig_daemon_pid ha)
+        rig_libvirtd_restart ha
+        rig_guest_create ha after --disks "qcow2:16M"
+        wait_facts ha after
+        [ "$(rig_daemon_pid ha)" = "$pid" ]
+        grep -q "Connection to libvirt lost" "$(rig_hostdir ha)/migguardd.log"
+}
+
+@test "provisioning still works after the destination's libvirtd restarted" {
+        rig_libvirtd_restart hb
+        rig_guest_create ha rs --disks "qcow2:64M:4"
+        wait_facts ha rs
+        migrate rs --live --copy-storage-all
+        assert_running hb rs
+        assert_identical ha rs-vda.qcow2 hb rs-vda.qcow2
+        assert_no_incoming_state hb
+}
+
+@test "tells systemd READY=1 (sd_notify)" {
+        requires python3
+        rig_daemon_stop hb
+        sock=$BATS_TEST_TMPDIR/notify.sock
+        python3 - "$sock" >"$BATS_TEST_TMPDIR/notify.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+while True:
+    m = s.recv(4096).decode()
+    print(m, flush=True)
+    if "READY=1" in m:
+        break
+PY
+        listener=$!
+        for ((i = 0; i < 50; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
+        RIG_DAEMON_ENV="NOTIFY_SOCKET=$sock" rig_daemon_start hb
+        wait $listener
+        grep -q READY=1 "$BATS_TEST_TMPDIR/notify.out"
+}
+
+@test "a second migguardd refuses to start" {
+        run rig_exec ha "$(rig_migguardd_path)" --foreground
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"Another migguardd is running"* ]]
+}
+
+@test "a bad policy stops migguardd with file and line" {
+        rig_daemon_stop hb
+        printf '[pinning]\ncpus = 3-1\n' >"$(rig_hostdir hb)/etc-migguard/policy.d/90-bad.conf"
+        run rig_exec hb "$(rig_migguardd_path)" --foreground
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"/etc/migguard/policy.d/90-bad.conf:2: invalid CPU list '3-1'"* ]]
+}
