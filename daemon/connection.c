@@ -37,7 +37,10 @@ static int on_lifecycle(virConnectPtr conn _unused_, virDomainPtr dom, int event
                         daemon_commit_incoming(d, uuid, "incoming migration completed, guest paused");
                 break;
         case VIR_DOMAIN_EVENT_STARTED:
-                daemon_queue_publish(d, uuid);
+                /* an incoming guest is published once it resumed: until
+                 * then setting metadata would wait for the migration job */
+                if (detail != VIR_DOMAIN_EVENT_STARTED_MIGRATED)
+                        daemon_queue_publish(d, uuid);
                 break;
         default:
                 break;

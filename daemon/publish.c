@@ -79,10 +79,14 @@ static int publish_domain(Daemon *d, virDomainPtr dom) {
         _cleanup_(domain_xml_freep) DomainXml *x = NULL;
         virDomainJobInfo job;
         FactList facts = { 0 };
-        int r;
+        int r, state, reason;
 
         if (virDomainIsActive(dom) != 1)
                 return 1;
+        if (virDomainGetState(dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED &&
+            (reason == VIR_DOMAIN_PAUSED_MIGRATION || reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
+             reason == VIR_DOMAIN_PAUSED_POSTCOPY))
+                return 0;
         /* Setting metadata would wait for a running job (migration) to end. */
         if (virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE)
                 return 0;
