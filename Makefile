@@ -13,11 +13,14 @@ DESTDIR    ?=
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng
+# migguard-hook runs on every domain start and stop: no libvirt in it.
+HOOK_PKGS  := libxml-2.0 libsystemd inih json-c
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
             -Wno-unused-parameter -Wno-format-nonliteral
-override CPPFLAGS += -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"$(SYSCONFDIR)/migguard"'
+override CPPFLAGS += -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"$(SYSCONFDIR)/migguard"' \
+                     -DMIGGUARD_LIBEXEC_DIR='"$(LIBEXECDIR)/migguard"'
 override CFLAGS   += -std=gnu17 $(WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS))
 
@@ -25,7 +28,7 @@ BUILD    ?= build
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA     := $(BUILD)/libmigguard.a
-BINS     := $(BUILD)/migguard-hook $(BUILD)/migguardd $(BUILD)/migguard
+BINS     := $(BUILD)/migguard-hook $(BUILD)/migguard-storage $(BUILD)/migguardd $(BUILD)/migguard
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DAEMON_SRC := $(wildcard daemon/*.c)
@@ -40,6 +43,9 @@ $(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/migguard-hook: $(BUILD)/hooks/migguard-hook.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOOK_PKGS))
+
+$(BUILD)/migguard-storage: $(BUILD)/hooks/migguard-storage.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/migguardd: $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(LIBA)
@@ -90,6 +96,7 @@ install: all
 	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \
 	  $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BUILD)/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook
+	install -m 0755 $(BUILD)/migguard-storage $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage
 	install -m 0755 $(BUILD)/migguardd $(DESTDIR)$(SBINDIR)/migguardd
 	install -m 0755 $(BUILD)/migguard $(DESTDIR)$(BINDIR)/migguard
 	ln -sf $(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard
@@ -97,7 +104,8 @@ install: all
 	install -m 0644 $(BUILD)/migguardd.service $(DESTDIR)$(UNITDIR)/migguardd.service
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SBINDIR)/migguardd \
+	rm -f $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage \
+	  $(DESTDIR)$(SBINDIR)/migguardd \
 	  $(DESTDIR)$(BINDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard \
 	  $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf $(DESTDIR)$(UNITDIR)/migguardd.service
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \

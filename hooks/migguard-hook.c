@@ -23,6 +23,9 @@
 #ifndef MIGGUARD_CONFIG_DIR
 #define MIGGUARD_CONFIG_DIR "/etc/migguard"
 #endif
+#ifndef MIGGUARD_LIBEXEC_DIR
+#define MIGGUARD_LIBEXEC_DIR "/usr/libexec/migguard"
+#endif
 #define MIGGUARD_CONFIG_FILE MIGGUARD_CONFIG_DIR "/migguard.conf"
 
 /* Bound on the whole hook: libvirt would wait forever for us. */
@@ -88,6 +91,24 @@ static void report(const HookResult *res) {
                 fprintf(stderr, "%s\n", *l);
 }
 
+/* migguard-storage sits next to the real hook binary (we are run through
+ * the qemu.d symlink), whatever PREFIX the build was configured with. */
+static char *storage_helper_path(void) {
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        char *slash, *p = NULL;
+        if (n > 0) {
+                exe[n] = 0;
+                slash = strrchr(exe, '/');
+                if (slash) {
+                        *slash = 0;
+                        if (asprintf(&p, "%s/migguard-storage", exe) < 0)
+                                p = NULL;
+                }
+        }
+        return p ? p : strdup(MIGGUARD_LIBEXEC_DIR "/migguard-storage");
+}
+
 int main(int argc, char *argv[]) {
         typedef int (*Op)(const HookEnv *, const char *, size_t, HookResult *);
         Op op = NULL;
@@ -115,12 +136,13 @@ int main(int argc, char *argv[]) {
         signal(SIGALRM, watchdog);
         alarm(HOOK_WATCHDOG_SEC);
 
-        const char *cfg = getenv("MIGGUARD_CONFIG"), *run = getenv("MIGGUARD_RUN_DIR");
-        _cleanup_free_ char *state_dir = NULL;
+        const char *cfg = getenv("MIGGUARD_CONFIG"), *run = getenv("MIGGUARD_RUN_DIR"),
+                   *helper = getenv("MIGGUARD_STORAGE_HELPER");
+        _cleanup_free_ char *state_dir = NULL, *helper_path = NULL;
         HookEnv env = {
                 .config_file = cfg ? cfg : MIGGUARD_CONFIG_FILE,
                 .run_dir = run ? run : MIGGUARD_RUN_DIR,
-                .fallback_uri = "qemu:///system",
+                .storage_helper = helper ? helper : (helper_path = storage_helper_path()),
         };
         if (asprintf(&state_dir, "%s/incoming", env.run_dir) < 0)
                 return 1;

@@ -19,10 +19,11 @@
 #include "incoming-state.h"
 #include "policy.h"
 #include "provision.h"
-#include "storage-pool.h"
+#include "spawn-util.h"
 #include "strv.h"
 
 #define STATE_LOCK_TIMEOUT_MS (30 * 1000)
+#define STORAGE_HELPER_TIMEOUT_MS (60 * 1000)
 
 void hook_result_done(HookResult *r) {
         for (size_t i = 0; i < r->n_notes; i++) {
@@ -99,34 +100,48 @@ static void forget_stale(const HookEnv *env, const char *uuid, HookResult *res) 
         (void) incoming_state_remove(env->state_dir, uuid);
 }
 
-static int ensure_pools(const HookEnv *env, const IncomingState *s, HookResult *res) {
-        _cleanup_strv_free_ char **dirs = NULL;
-        _cleanup_(virConnectClosep) virConnectPtr conn = NULL;
+/* Pool work runs in migguard-storage, so this hook never loads libvirt. */
+static int ensure_pool(const HookEnv *env, const char *dir, const IncomingState *s, HookResult *res) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *line = NULL;
+        SpawnResult out = { 0 };
         int r;
 
-        r = provision_plan_dirs(s, &dirs);
-        if (r < 0)
-                return r;
-        r = storage_connect(env->fallback_uri, &conn);
-        if (r < 0)
-                return fail(res, "cannot connect to libvirt's storage driver to provision images");
-        _cleanup_strv_free_ char **missing = calloc(s->n_disks + 1, sizeof(char *));
-        if (!missing)
+        if (strv_push(&argv, env->storage_helper) < 0 || strv_push(&argv, "ensure") < 0 || strv_push(&argv, dir) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_disks; i++)
-                if (strv_push(&missing, s->disks[i].path) < 0)
+                if (strv_push(&argv, s->disks[i].path) < 0)
                         return -ENOMEM;
-        for (char **d = dirs; *d; d++) {
-                _cleanup_free_ char *err = NULL, *name = NULL, *line = NULL;
-                r = storage_pool_ensure(conn, *d, missing, &name, &err);
-                if (r == -ENOMEM)
-                        return r;
-                if (asprintf(&line, r < 0 ? "directory %s: %s" : "directory %s: storage pool %s ready", *d,
-                             r < 0 ? strna(err) : name) < 0)
+        r = spawn_run(argv, STORAGE_HELPER_TIMEOUT_MS, &out);
+        if (r < 0) {
+                if (asprintf(&line, "directory %s: cannot run %s: %s", dir, env->storage_helper, strerror(-r)) < 0)
                         return -ENOMEM;
+                return fail(res, line);
+        }
+        if (out.out)
+                out.out[strcspn(out.out, "\n")] = 0;
+        if (out.err)
+                out.err[strcspn(out.err, "\n")] = 0;
+        r = asprintf(&line, out.exit_status == 0 ? "directory %s: storage pool %s ready" : "directory %s: %s", dir,
+                     out.exit_status == 0 ? strna(out.out) : (out.err && *out.err ? out.err : "storage helper failed"));
+        int ok = out.exit_status == 0;
+        spawn_result_done(&out);
+        if (r < 0)
+                return -ENOMEM;
+        if (!ok)
+                return fail(res, line);
+        return note(res, NOTE_POOL, NULL, dir, line);
+}
+
+static int ensure_pools(const HookEnv *env, const IncomingState *s, HookResult *res) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        int r = provision_plan_dirs(s, &dirs);
+        if (r < 0)
+                return r;
+        for (char **d = dirs; *d && res->exit_status == 0; d++) {
+                r = ensure_pool(env, *d, s, res);
                 if (r < 0)
-                        return fail(res, line);
-                (void) note(res, NOTE_POOL, NULL, *d, line);
+                        return r;
         }
         return 0;
 }

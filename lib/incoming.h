@@ -15,7 +15,7 @@ typedef struct HookEnv {
         const char *config_file; /* /etc/migguard/migguard.conf */
         const char *run_dir;    /* /run/migguard */
         const char *state_dir;  /* /run/migguard/incoming */
-        const char *fallback_uri;
+        const char *storage_helper; /* migguard-storage */
 } HookEnv;
 
 typedef enum NoteKind {
