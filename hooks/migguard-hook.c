@@ -142,10 +142,16 @@ int main(int argc, char *argv[]) {
         HookEnv env = {
                 .config_file = cfg ? cfg : MIGGUARD_CONFIG_FILE,
                 .run_dir = run ? run : MIGGUARD_RUN_DIR,
-                .storage_helper = helper ? helper : (helper_path = storage_helper_path()),
+                .storage_helper = helper,
         };
         if (asprintf(&state_dir, "%s/incoming", env.run_dir) < 0)
                 return 1;
+        if (!env.storage_helper) {
+                helper_path = storage_helper_path();
+                if (!helper_path)
+                        return 1;
+                env.storage_helper = helper_path;
+        }
         env.state_dir = state_dir;
 
         _cleanup_free_ char *xml = NULL;

@@ -96,6 +96,8 @@ int path_lstat_nofollow(const char *path, struct stat *ret) {
         int r = path_open_parent_nofollow(path, &dfd, &base);
         if (r < 0)
                 return r;
+        if (!base)
+                return -ENOMEM;
         if (fstatat(dfd, base, ret, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         return 0;
