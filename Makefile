@@ -8,6 +8,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR    ?=
 
 CC         ?= cc
@@ -33,7 +34,7 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DAEMON_SRC := $(wildcard daemon/*.c)
 
-all: $(BINS) $(BUILD)/migguardd.service
+all: $(BINS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h)
 	@mkdir -p $(dir $@)
@@ -57,10 +58,6 @@ $(BUILD)/migguard: $(BUILD)/cli/migguard.o $(LIBA)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/migguardd.service: units/migguardd.service.in
-	@mkdir -p $(dir $@)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $(VALGRIND) $$t; done
@@ -94,20 +91,24 @@ coverage:
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR)/migguard $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \
-	  $(DESTDIR)$(UNITDIR)
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook
 	install -m 0755 $(BUILD)/migguard-storage $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage
 	install -m 0755 $(BUILD)/migguardd $(DESTDIR)$(SBINDIR)/migguardd
 	install -m 0755 $(BUILD)/migguard $(DESTDIR)$(BINDIR)/migguard
 	ln -sf $(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard
 	install -m 0644 policies/migguard.conf $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf
-	install -m 0644 $(BUILD)/migguardd.service $(DESTDIR)$(UNITDIR)/migguardd.service
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' units/migguardd.service.in \
+	  > $(DESTDIR)$(UNITDIR)/migguardd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/migguardd.service
+	install -m 0644 units/migguard.tmpfiles $(DESTDIR)$(TMPFILESDIR)/migguard.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage \
 	  $(DESTDIR)$(SBINDIR)/migguardd \
 	  $(DESTDIR)$(BINDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard \
-	  $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf $(DESTDIR)$(UNITDIR)/migguardd.service
+	  $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf $(DESTDIR)$(UNITDIR)/migguardd.service \
+	  $(DESTDIR)$(TMPFILESDIR)/migguard.conf
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \
 	  $(DESTDIR)$(SYSCONFDIR)/migguard 2>/dev/null
 

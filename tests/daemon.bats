@@ -82,3 +82,31 @@ PY
         [ "$status" -eq 1 ]
         [[ "$output" == *"/etc/migguard/policy.d/90-bad.conf:2: invalid CPU list '3-1'"* ]]
 }
+
+@test "valgrind: migguardd through a provisioning migration and a libvirtd restart, no errors, no leaks" {
+        requires valgrind
+        rig_daemon_stop hb
+        wrapper=$BATS_TEST_TMPDIR/migguardd-valgrind
+        printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --log-file=%s "%s" "$@"\n' \
+                "$BATS_TEST_TMPDIR/vg.log" "$(rig_migguardd_path)" >"$wrapper"
+        chmod +x "$wrapper"
+        RIG_MIGGUARDD=$wrapper rig_daemon_start hb
+        for ((i = 0; i < 300; i++)); do
+                grep -q "migguardd started" "$(rig_hostdir hb)/migguardd.log" && break
+                sleep 0.1
+        done
+        rig_guest_create ha vg --disks "qcow2:64M:4"
+        wait_facts ha vg
+        migrate vg --live --copy-storage-all
+        assert_running hb vg
+        for ((i = 0; i < 100; i++)); do
+                grep -q "Published facts of 1 disk(s) of vg" "$(rig_hostdir hb)/migguardd.log" && break
+                sleep 0.1
+        done
+        rig_libvirtd_restart hb
+        sleep 2
+        rig_daemon_stop hb
+        cat "$BATS_TEST_TMPDIR/vg.log"
+        [ ! -s "$BATS_TEST_TMPDIR/vg.log" ]
+        grep -q "migguardd stopped" "$(rig_hostdir hb)/migguardd.log"
+}
