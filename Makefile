@@ -36,7 +36,7 @@ DAEMON_SRC := $(wildcard daemon/*.c)
 
 all: $(BINS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -263,9 +263,9 @@ int incoming_state_remove(const char *dir, const char *uuid) {
 
 int incoming_state_list(const char *dir, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        DIR *d = opendir(dir);
         if (!l)
                 return -ENOMEM;
+        DIR *d = opendir(dir);
         if (!d) {
                 if (errno != ENOENT)
                         return -errno;

@@ -38,6 +38,15 @@ void path_strip_trailing_slashes(char *p) {
                 p[--n] = 0;
 }
 
+void path_normalize_slashes(char *p) {
+        char *w = p;
+        for (const char *r = p; *r; r++)
+                if (*r != '/' || w == p || w[-1] != '/')
+                        *w++ = *r;
+        *w = 0;
+        path_strip_trailing_slashes(p);
+}
+
 bool path_startswith_dir(const char *p, const char *dir) {
         size_t n = strlen(dir);
         while (n > 0 && dir[n - 1] == '/')
@@ -66,6 +75,32 @@ int path_split(const char *p, char **ret_dir, char **ret_base) {
         return 0;
 }
 
+/* The same without openat2(): one component at a time, each O_NOFOLLOW. */
+static int open_dir_walk_nofollow(const char *dir) {
+        _cleanup_free_ char *copy = strdup(dir);
+        _cleanup_close_ int fd = -1;
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                int next = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        /* a symlink component fails O_DIRECTORY|O_NOFOLLOW with ENOTDIR */
+                        struct stat st;
+                        if (errno == ENOTDIR && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                                return -ELOOP;
+                        return -errno;
+                }
+                closep(&fd);
+                fd = next;
+        }
+        return TAKE_FD(fd);
+}
+
 int path_open_parent_nofollow(const char *path, int *ret_dirfd, char **ret_base) {
         _cleanup_free_ char *dir = NULL, *base = NULL;
         int r;
@@ -81,8 +116,12 @@ int path_open_parent_nofollow(const char *path, int *ret_dirfd, char **ret_base)
                 .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
         long fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+        if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+                fd = open_dir_walk_nofollow(dir); /* kernel < 5.6, seccomp, valgrind */
+        else if (fd < 0)
+                fd = -errno;
         if (fd < 0)
-                return -errno;
+                return (int) fd;
 
         *ret_dirfd = (int) fd;
         if (ret_base)

@@ -15,6 +15,8 @@
 
 bool path_is_safe_absolute(const char *p);
 void path_strip_trailing_slashes(char *p);
+/* Collapse repeated slashes and drop trailing ones, in place. */
+void path_normalize_slashes(char *p);
 /* True if @p is strictly below directory @dir (both absolute, normalised). */
 bool path_startswith_dir(const char *p, const char *dir);
 int path_split(const char *p, char **ret_dir, char **ret_base);

@@ -121,7 +121,7 @@ static int parse_dirs(Policy *p _unused_, void *field, const char *v, char **ret
                         return errorf(ret_error,
                                       "invalid directory '%s' (must be absolute, without '..' or '.' components)",
                                       *d);
-                path_strip_trailing_slashes(*d);
+                path_normalize_slashes(*d);
         }
         strv_free(*dirs);
         *dirs = TAKE_PTR(l);
