@@ -122,10 +122,14 @@ lint:
 	  clang-tidy -quiet $$f -- -std=gnu17 -D_GNU_SOURCE -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS)) 2>/dev/null; \
 	done
 
+FORMAT_SRC := $(LINT_SRC) $(wildcard lib/*.h daemon/*.h tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
 format-check:
-	clang-format --dry-run --Werror $(LINT_SRC) $(wildcard lib/*.h daemon/*.h)
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+format:
+	clang-format -i $(FORMAT_SRC)
 
 clean:
 	rm -rf build build-asan build-cov
 
-.PHONY: all unit fuzz check deps check-all demo lint format-check asan coverage install uninstall clean
+.PHONY: all unit fuzz check deps check-all demo lint format-check format asan coverage install uninstall clean

@@ -42,14 +42,12 @@ static int on_lifecycle(virConnectPtr conn _unused_, virDomainPtr dom, int event
                 if (detail != VIR_DOMAIN_EVENT_STARTED_MIGRATED)
                         daemon_queue_publish(d, uuid);
                 break;
-        default:
-                break;
+        default: break;
         }
         return 0;
 }
 
-static void on_device_added(virConnectPtr conn _unused_, virDomainPtr dom, const char *alias _unused_,
-                            void *opaque) {
+static void on_device_added(virConnectPtr conn _unused_, virDomainPtr dom, const char *alias _unused_, void *opaque) {
         char uuid[VIR_UUID_STRING_BUFLEN];
         if (virDomainGetUUIDString(dom, uuid) >= 0)
                 daemon_queue_publish(opaque, uuid);

@@ -104,8 +104,11 @@ int main(int argc, char *argv[]) {
                 .uri = "qemu:///system",
                 .config_file = MIGGUARD_CONFIG_DIR "/migguard.conf",
                 .run_dir = MIGGUARD_RUN_DIR,
-                .lifecycle_cb = -1, .device_cb = -1,
-                .reconnect_timer = -1, .reconcile_timer = -1, .publish_timer = -1,
+                .lifecycle_cb = -1,
+                .device_cb = -1,
+                .reconnect_timer = -1,
+                .reconcile_timer = -1,
+                .publish_timer = -1,
         };
         bool foreground = false;
         int level = LOG_INFO, r, lock_fd = -1;
@@ -137,8 +140,9 @@ int main(int argc, char *argv[]) {
         }
         r = daemon_lock_acquire(d.run_dir, &lock_fd);
         if (r < 0) {
-                log_error_errno(r, r == -EBUSY ? "Another migguardd is running (%s/" DAEMON_LOCK_NAME " is locked)"
-                                               : "Cannot take %s/" DAEMON_LOCK_NAME ": %m",
+                log_error_errno(r,
+                                r == -EBUSY ? "Another migguardd is running (%s/" DAEMON_LOCK_NAME " is locked)"
+                                            : "Cannot take %s/" DAEMON_LOCK_NAME ": %m",
                                 d.run_dir);
                 return 1;
         }

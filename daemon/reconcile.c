@@ -33,8 +33,8 @@ void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
         if (incoming_state_remove(d->state_dir, uuid) < 0)
                 return;
         LogFields f = { .message_id = MG_MSGID_COMMITTED, .domain = s->name };
-        log_struct(LOG_INFO, &f, "Incoming migration of %s completed (%s): %zu provisioned image(s) kept", s->name,
-                   why, s->n_disks);
+        log_struct(LOG_INFO, &f, "Incoming migration of %s completed (%s): %zu provisioned image(s) kept", s->name, why,
+                   s->n_disks);
 }
 
 static void cleanup_never_started(Daemon *d, IncomingState *s) {

@@ -73,7 +73,7 @@ static int read_stdin(char **ret, size_t *ret_len) {
 }
 
 static const char *const msgids[] = {
-        [NOTE_REFUSED] = MG_MSGID_REFUSED,     [NOTE_PROVISIONED] = MG_MSGID_PROVISIONED,
+        [NOTE_REFUSED] = MG_MSGID_REFUSED,       [NOTE_PROVISIONED] = MG_MSGID_PROVISIONED,
         [NOTE_CLEANED_UP] = MG_MSGID_CLEANED_UP, [NOTE_POOL] = MG_MSGID_POOL,
         [NOTE_WARNING] = MG_MSGID_WARNING,
 };
@@ -81,8 +81,11 @@ static const char *const msgids[] = {
 static void report(const HookResult *res) {
         for (size_t i = 0; i < res->n_notes; i++) {
                 const HookNote *n = &res->notes[i];
-                LogFields f = { .message_id = msgids[n->kind], .domain = res->domain, .disk = n->disk,
-                                .path = n->path, .check = n->kind == NOTE_REFUSED ? "provision" : NULL };
+                LogFields f = { .message_id = msgids[n->kind],
+                                .domain = res->domain,
+                                .disk = n->disk,
+                                .path = n->path,
+                                .check = n->kind == NOTE_REFUSED ? "provision" : NULL };
                 log_struct(n->kind == NOTE_WARNING || n->kind == NOTE_REFUSED ? LOG_WARNING : LOG_INFO, &f, "%s%s%s",
                            n->text, n->path && !strstr(n->text, n->path) ? ": " : "",
                            n->path && !strstr(n->text, n->path) ? n->path : "");

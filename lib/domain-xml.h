@@ -18,11 +18,11 @@
 #define DOMAIN_XML_MAX_SIZE (16 * 1024 * 1024)
 
 typedef struct DomainDisk {
-        char *target;   /* vda */
-        char *device;   /* disk, cdrom, floppy, lun */
-        char *type;     /* file, block, network, volume, dir, nvme, vhostuser */
-        char *source;   /* file= or dev= path, NULL when empty */
-        char *format;   /* <driver type=...> */
+        char *target; /* vda */
+        char *device; /* disk, cdrom, floppy, lun */
+        char *type;   /* file, block, network, volume, dir, nvme, vhostuser */
+        char *source; /* file= or dev= path, NULL when empty */
+        char *format; /* <driver type=...> */
         bool readonly;
         bool shareable;
         bool transient;

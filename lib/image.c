@@ -111,8 +111,13 @@ int image_info_from_json(const char *json, ImageInfo *ret) {
 }
 
 int image_info_query(const char *path, ImageInfo *ret) {
-        char *argv[] = { (char *) "qemu-img", (char *) "info", (char *) "--output=json", (char *) "-U",
-                         (char *) "--", (char *) path, NULL };
+        char *argv[] = { (char *) "qemu-img",
+                         (char *) "info",
+                         (char *) "--output=json",
+                         (char *) "-U",
+                         (char *) "--",
+                         (char *) path,
+                         NULL };
         SpawnResult res = { 0 };
         int r = spawn_run(argv, QEMU_IMG_TIMEOUT_MS, &res);
         if (r < 0)
@@ -170,8 +175,10 @@ int image_create(const char *path, const char *format, uint64_t size, const Imag
                 return r;
         snprintf(sizebuf, sizeof(sizebuf), "%llu", (unsigned long long) size);
 
-        char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f", (char *) format,
-                         (char *) "-o", o, (char *) "--", (char *) path, sizebuf, NULL };
+        char *argv[] = {
+                (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f", (char *) format, (char *) "-o", o,
+                (char *) "--",       (char *) path,     sizebuf,       NULL
+        };
         SpawnResult res = { 0 };
         r = spawn_run(argv, QEMU_IMG_TIMEOUT_MS, &res);
         if (r < 0)

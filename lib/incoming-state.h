@@ -27,9 +27,9 @@ typedef enum IncomingPhase {
 
 typedef struct IncomingDisk {
         char *path;
-        ImageInfo opts;     /* source facts (format, qcow2 options, size) */
-        bool created;       /* migguard's thin image is in place */
-        uint64_t dev, ino;  /* identity of the file migguard may remove */
+        ImageInfo opts;    /* source facts (format, qcow2 options, size) */
+        bool created;      /* migguard's thin image is in place */
+        uint64_t dev, ino; /* identity of the file migguard may remove */
 } IncomingDisk;
 
 typedef struct IncomingState {

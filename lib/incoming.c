@@ -187,7 +187,8 @@ int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, Hook
         r = daemon_lock_is_held(env->run_dir);
         if (r <= 0) {
                 _cleanup_free_ char *line = NULL;
-                if (asprintf(&line, "disk %s: image '%s' must be provisioned but migguardd is not running here; "
+                if (asprintf(&line,
+                             "disk %s: image '%s' must be provisioned but migguardd is not running here; "
                              "start it (systemctl start migguardd) and retry",
                              strna(s->disks[0].opts.target), s->disks[0].path) < 0)
                         return -ENOMEM;
@@ -240,9 +241,8 @@ int incoming_prepare_begin(const HookEnv *env, const char *xml, size_t len, Hook
                 const IncomingDisk *disk = &s->disks[i];
                 if (!disk->created)
                         continue;
-                if (asprintf(&line, "disk %s: provisioned thin %s image '%s' of %llu bytes",
-                             strna(disk->opts.target), strna(disk->opts.format), disk->path,
-                             (unsigned long long) disk->opts.virtual_size) < 0)
+                if (asprintf(&line, "disk %s: provisioned thin %s image '%s' of %llu bytes", strna(disk->opts.target),
+                             strna(disk->opts.format), disk->path, (unsigned long long) disk->opts.virtual_size) < 0)
                         return -ENOMEM;
                 (void) note(res, NOTE_PROVISIONED, disk->opts.target, disk->path, line);
         }

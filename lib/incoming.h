@@ -12,9 +12,9 @@
 #include "macro.h"
 
 typedef struct HookEnv {
-        const char *config_file; /* /etc/migguard/migguard.conf */
-        const char *run_dir;    /* /run/migguard */
-        const char *state_dir;  /* /run/migguard/incoming */
+        const char *config_file;    /* /etc/migguard/migguard.conf */
+        const char *run_dir;        /* /run/migguard */
+        const char *state_dir;      /* /run/migguard/incoming */
         const char *storage_helper; /* migguard-storage */
 } HookEnv;
 
@@ -35,7 +35,7 @@ typedef struct HookNote {
 
 typedef struct HookResult {
         int exit_status;
-        char *domain;     /* for log fields */
+        char *domain; /* for log fields */
         char **stderr_lines;
         HookNote *notes;
         size_t n_notes;

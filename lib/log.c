@@ -89,8 +89,7 @@ void log_set_max_level(int level) {
         log_max_level = level;
 }
 
-static void log_emit(int level, const LogFields *f, const char *file, int line, const char *func,
-                     const char *msg) {
+static void log_emit(int level, const LogFields *f, const char *file, int line, const char *func, const char *msg) {
         if (log_targets & LOG_TARGET_STDERR)
                 fprintf(stderr, "%s: %s\n", log_ident, msg);
         if (f && f->message_id && log_decision_file)
@@ -105,13 +104,13 @@ static void log_emit(int level, const LogFields *f, const char *file, int line, 
         struct iovec iov[12];
         size_t n = 0;
 
-#define ADD(fmt, val)                                                           \
-        do {                                                                    \
-                int _l = snprintf(buf[n], sizeof(buf[n]), fmt, val);             \
-                if (_l < 0)                                                     \
-                        break;                                                  \
-                iov[n] = (struct iovec){ buf[n], (size_t) _l < sizeof(buf[n]) ? (size_t) _l : sizeof(buf[n]) - 1 }; \
-                n++;                                                            \
+#define ADD(fmt, val)                                                                                                  \
+        do {                                                                                                           \
+                int _l = snprintf(buf[n], sizeof(buf[n]), fmt, val);                                                   \
+                if (_l < 0)                                                                                            \
+                        break;                                                                                         \
+                iov[n] = (struct iovec){ buf[n], (size_t) _l < sizeof(buf[n]) ? (size_t) _l : sizeof(buf[n]) - 1 };    \
+                n++;                                                                                                   \
         } while (0)
 
         ADD("PRIORITY=%d", level);
@@ -140,8 +139,8 @@ static void log_emit(int level, const LogFields *f, const char *file, int line, 
         (void) sd_journal_sendv(iov, (int) n);
 }
 
-static int log_vformat(int level, int error, const LogFields *f, const char *file, int line,
-                       const char *func, const char *format, va_list ap) {
+static int log_vformat(int level, int error, const LogFields *f, const char *file, int line, const char *func,
+                       const char *format, va_list ap) {
         int saved = errno;
         char msg[2048];
 
@@ -156,8 +155,7 @@ static int log_vformat(int level, int error, const LogFields *f, const char *fil
         return -error;
 }
 
-int log_internal(int level, int error, const char *file, int line, const char *func,
-                 const char *format, ...) {
+int log_internal(int level, int error, const char *file, int line, const char *func, const char *format, ...) {
         va_list ap;
         va_start(ap, format);
         int r = log_vformat(level, error, NULL, file, line, func, format, ap);

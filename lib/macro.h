@@ -21,25 +21,25 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* Hand an owned pointer over to someone else and forget it here. */
-#define TAKE_PTR(p)                         \
-        ({                                  \
-                __typeof__(p) _taken_ = (p); \
-                (p) = NULL;                 \
-                _taken_;                    \
+#define TAKE_PTR(p)                                                                                                    \
+        ({                                                                                                             \
+                __typeof__(p) _taken_ = (p);                                                                           \
+                (p) = NULL;                                                                                            \
+                _taken_;                                                                                               \
         })
 
-#define TAKE_FD(fd)                  \
-        ({                           \
-                int _taken_fd_ = (fd); \
-                (fd) = -1;           \
-                _taken_fd_;          \
+#define TAKE_FD(fd)                                                                                                    \
+        ({                                                                                                             \
+                int _taken_fd_ = (fd);                                                                                 \
+                (fd) = -1;                                                                                             \
+                _taken_fd_;                                                                                            \
         })
 
 /* Define a NULL-safe noun_freep() on top of noun_free(). */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)          \
-        static inline void func##p(type *p) {            \
-                if (*p)                                  \
-                        func(*p);                        \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                                        \
+        static inline void func##p(type *p) {                                                                          \
+                if (*p)                                                                                                \
+                        func(*p);                                                                                      \
         }
 
 static inline void freep(void *p) {

@@ -119,8 +119,7 @@ static int parse_dirs(Policy *p _unused_, void *field, const char *v, char **ret
         for (char **d = l; *d; d++) {
                 if (!path_is_safe_absolute(*d))
                         return errorf(ret_error,
-                                      "invalid directory '%s' (must be absolute, without '..' or '.' components)",
-                                      *d);
+                                      "invalid directory '%s' (must be absolute, without '..' or '.' components)", *d);
                 path_normalize_slashes(*d);
         }
         strv_free(*dirs);
@@ -139,7 +138,8 @@ static int parse_pinning_cpus(Policy *p, void *field _unused_, const char *v, ch
         return 0;
 }
 
-#define KEY(s, k, fn, member) { s, k, fn, offsetof(Policy, member) }
+#define KEY(s, k, fn, member)                                                                                          \
+        { s, k, fn, offsetof(Policy, member) }
 static const PolicyKey policy_keys[] = {
         KEY("provision", "enabled", parse_bool, provision_enabled),
         KEY("provision", "allowed-dirs", parse_dirs, allowed_dirs),
@@ -326,8 +326,7 @@ static char *policy_ini_reader(char *str, int num, void *stream) {
 static int report(const char *name, int line, ParseState *st, char **ret_error) {
         /* inih flags a syntax error it found itself with no message of ours */
         bool ours = st->error && (line == 0 || st->error_line <= line);
-        int r = asprintf(ret_error, "%s:%d: %s", name, ours ? st->error_line : line,
-                         ours ? st->error : "syntax error");
+        int r = asprintf(ret_error, "%s:%d: %s", name, ours ? st->error_line : line, ours ? st->error : "syntax error");
         if (r < 0)
                 *ret_error = NULL;
         return -EINVAL;

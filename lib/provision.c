@@ -46,8 +46,7 @@ static int check_free_space(const Policy *p, const char *dir, const DomainDisk *
 }
 
 /* Decide one disk: refuse, ignore, or plan.  Returns 1 if planned. */
-static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk, IncomingState *s,
-                     char ***refusals) {
+static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk, IncomingState *s, char ***refusals) {
         struct stat st;
         int r;
 
@@ -80,8 +79,8 @@ static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk
         if (!p->provision_enabled)
                 return 0;
         if (!policy_path_allowed(p, disk->source))
-                return add_refusal(refusals, disk->target,
-                                   "image '%s' is missing and outside [provision] allowed-dirs", disk->source);
+                return add_refusal(refusals, disk->target, "image '%s' is missing and outside [provision] allowed-dirs",
+                                   disk->source);
 
         _cleanup_free_ char *dir = NULL;
         if (path_split(disk->source, &dir, NULL) < 0)
@@ -146,8 +145,8 @@ int provision_plan_dirs(const IncomingState *s, char ***ret) {
 }
 
 static int seterr(char **ret_error, const IncomingDisk *d, const char *what, int r) {
-        if (ret_error && asprintf(ret_error, "disk %s: %s '%s': %s", strna(d->opts.target), what, d->path,
-                                  strerror(-r)) < 0)
+        if (ret_error &&
+            asprintf(ret_error, "disk %s: %s '%s': %s", strna(d->opts.target), what, d->path, strerror(-r)) < 0)
                 *ret_error = NULL;
         return r;
 }
@@ -187,8 +186,7 @@ static int copy_label(int dfd, const char *from, const char *to) {
         return 0;
 }
 
-static int replace_one(const Policy *p, IncomingDisk *d, IncomingState *s, const char *state_dir,
-                       char **ret_error) {
+static int replace_one(const Policy *p, IncomingDisk *d, IncomingState *s, const char *state_dir, char **ret_error) {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *base = NULL, *dir = NULL, *tmp = NULL, *tmppath = NULL, *qerr = NULL;
         struct stat st;
@@ -226,8 +224,8 @@ static int replace_one(const Policy *p, IncomingDisk *d, IncomingState *s, const
         uint64_t rnd = 0;
         if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
                 return seterr(ret_error, d, "no randomness for temporary name of", -EIO);
-        if (path_split(d->path, &dir, NULL) < 0 || asprintf(&tmp, ".%s.migguard-%016llx", base,
-                                                             (unsigned long long) rnd) < 0 ||
+        if (path_split(d->path, &dir, NULL) < 0 ||
+            asprintf(&tmp, ".%s.migguard-%016llx", base, (unsigned long long) rnd) < 0 ||
             asprintf(&tmppath, "%s/%s", dir, tmp) < 0)
                 return -ENOMEM;
 

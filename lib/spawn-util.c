@@ -98,7 +98,7 @@ static int wait_deadline(pid_t pid, long long deadline, int *ret_status) {
 /* The hook runs with a cleared environment, so search a fixed PATH. */
 static int find_program(const char *name, char **ret) {
         static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                                            "/usr/bin", "/sbin", "/bin" };
+                                            "/usr/bin",        "/sbin",          "/bin" };
         if (strchr(name, '/'))
                 return (*ret = strdup(name)) ? 0 : -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
@@ -112,7 +112,7 @@ static int find_program(const char *name, char **ret) {
         return -ENOENT;
 }
 
-int spawn_run(char * const *argv, int timeout_ms, SpawnResult *ret) {
+int spawn_run(char *const *argv, int timeout_ms, SpawnResult *ret) {
         int out[2] = { -1, -1 }, err[2] = { -1, -1 }, r;
         _cleanup_free_ char *exe = NULL;
 
@@ -134,7 +134,7 @@ int spawn_run(char * const *argv, int timeout_ms, SpawnResult *ret) {
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, out[1], 1);
         posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-        r = posix_spawn(&pid, exe, &fa, NULL, argv, (char * const *) spawn_env);
+        r = posix_spawn(&pid, exe, &fa, NULL, argv, (char *const *) spawn_env);
         posix_spawn_file_actions_destroy(&fa);
         close(out[1]);
         close(err[1]);

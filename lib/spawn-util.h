@@ -21,4 +21,4 @@ typedef struct SpawnResult {
 void spawn_result_done(SpawnResult *r);
 
 /* Run argv[0] (searched in a fixed system PATH) and wait at most @timeout_ms. */
-int spawn_run(char * const *argv, int timeout_ms, SpawnResult *ret);
+int spawn_run(char *const *argv, int timeout_ms, SpawnResult *ret);

@@ -74,8 +74,8 @@ static int pool_xml(const char *name, const char *dir, char **ret) {
 }
 
 /* Is any of @paths (missing on disk) still listed as a volume? */
-static bool cache_is_stale(virConnectPtr conn, char * const *paths) {
-        for (char * const *p = paths; p && *p; p++) {
+static bool cache_is_stale(virConnectPtr conn, char *const *paths) {
+        for (char *const *p = paths; p && *p; p++) {
                 _cleanup_(virStorageVolFreep) virStorageVolPtr v = virStorageVolLookupByPath(conn, *p);
                 if (v)
                         return true;
@@ -98,7 +98,7 @@ static int refresh_bounded(virStoragePoolPtr pool) {
         }
 }
 
-int storage_pool_ensure(virConnectPtr conn, const char *dir, char * const *missing, char **ret_pool_name,
+int storage_pool_ensure(virConnectPtr conn, const char *dir, char *const *missing, char **ret_pool_name,
                         char **ret_error) {
         _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = virStoragePoolLookupByTargetPath(conn, dir);
 

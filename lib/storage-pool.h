@@ -21,7 +21,7 @@ int storage_connect(const char *fallback_uri, virConnectPtr *ret);
  * Make an active pool cover @dir; refresh it if any of @missing (paths of
  * absent images, NULL: always) is still listed.  *ret_pool_name: for logs.
  */
-int storage_pool_ensure(virConnectPtr conn, const char *dir, char * const *missing, char **ret_pool_name,
+int storage_pool_ensure(virConnectPtr conn, const char *dir, char *const *missing, char **ret_pool_name,
                         char **ret_error);
 
 /* Deterministic, readable name for migguard's transient pool for @dir. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t strv_length(char * const *l) {
+size_t strv_length(char *const *l) {
         size_t n = 0;
         for (; l && l[n]; n++)
                 ;
@@ -54,22 +54,22 @@ int strv_split_ws(const char *s, char ***ret) {
         return 0;
 }
 
-bool strv_contains(char * const *l, const char *s) {
+bool strv_contains(char *const *l, const char *s) {
         for (; l && *l; l++)
                 if (streq(*l, s))
                         return true;
         return false;
 }
 
-int strv_join(char * const *l, const char *sep, char **ret) {
+int strv_join(char *const *l, const char *sep, char **ret) {
         size_t len = 1, seplen = strlen(sep);
-        for (char * const *i = l; i && *i; i++)
+        for (char *const *i = l; i && *i; i++)
                 len += strlen(*i) + seplen;
         char *s = malloc(len), *p = s;
         if (!s)
                 return -ENOMEM;
         *p = 0;
-        for (char * const *i = l; i && *i; i++) {
+        for (char *const *i = l; i && *i; i++) {
                 if (i != l)
                         p = stpcpy(p, sep);
                 p = stpcpy(p, *i);

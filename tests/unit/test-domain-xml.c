@@ -192,23 +192,23 @@ TEST(uuid) {
         parse_fails(noname, strlen(noname), -EBADMSG, "domain XML has no <name>");
 }
 
-#define FACTS_DOMAIN(facts)                                                                  \
-        "<domain type='kvm'><name>vm</name><uuid>" UUID "</uuid>"                            \
-        "<metadata>"                                                                         \
-        "<other:thing xmlns:other='urn:example:other'><other:disk target='vda' format='x'/></other:thing>" \
-        facts "</metadata>"                                                                  \
-        "<devices><disk type='file' device='disk'><driver type='qcow2'/>"                    \
-        "<source file='/var/lib/libvirt/images/vm.qcow2'/><target dev='vda'/></disk></devices>" \
+#define FACTS_DOMAIN(facts)                                                                                            \
+        "<domain type='kvm'><name>vm</name><uuid>" UUID "</uuid>"                                                      \
+        "<metadata>"                                                                                                   \
+        "<other:thing xmlns:other='urn:example:other'><other:disk target='vda' format='x'/></other:thing>" facts       \
+        "</metadata>"                                                                                                  \
+        "<devices><disk type='file' device='disk'><driver type='qcow2'/>"                                              \
+        "<source file='/var/lib/libvirt/images/vm.qcow2'/><target dev='vda'/></disk></devices>"                        \
         "</domain>"
 
 TEST(metadata_facts) {
-        _cleanup_(domain_xml_freep) DomainXml *d = parse_ok(FACTS_DOMAIN(
-                "<migguard:facts xmlns:migguard=\"urn:migguard:domain:1\" host=\"src-host\">"
-                "<migguard:disk target=\"vda\" format=\"qcow2\" virtual-size=\"10737418240\" "
-                "cluster-size=\"65536\" compat=\"1.1\" lazy-refcounts=\"on\" extended-l2=\"off\" "
-                "compression-type=\"zstd\"/>"
-                "<migguard:disk target=\"vdb\" format=\"raw\" virtual-size=\"123\"/>"
-                "</migguard:facts>"));
+        _cleanup_(domain_xml_freep) DomainXml *d =
+                parse_ok(FACTS_DOMAIN("<migguard:facts xmlns:migguard=\"urn:migguard:domain:1\" host=\"src-host\">"
+                                      "<migguard:disk target=\"vda\" format=\"qcow2\" virtual-size=\"10737418240\" "
+                                      "cluster-size=\"65536\" compat=\"1.1\" lazy-refcounts=\"on\" extended-l2=\"off\" "
+                                      "compression-type=\"zstd\"/>"
+                                      "<migguard:disk target=\"vdb\" format=\"raw\" virtual-size=\"123\"/>"
+                                      "</migguard:facts>"));
 
         ASSERT_STREQ(d->facts_host, "src-host");
         ASSERT_EQ(d->n_facts, 2);
@@ -235,11 +235,11 @@ TEST(metadata_facts) {
 
 TEST(metadata_facts_unqualified_children) {
         /* the form libvirt really hands back: children without a prefix */
-        _cleanup_(domain_xml_freep) DomainXml *d = parse_ok(FACTS_DOMAIN(
-                "<migguard:facts xmlns:migguard=\"urn:migguard:domain:1\" host=\"h\">"
-                "<disk target=\"vda\" format=\"qcow2\" virtual-size=\"1048576\" cluster-size=\"65536\"/>"
-                "<disk target=\"vdb\" format=\"raw\"/>"
-                "</migguard:facts>"));
+        _cleanup_(domain_xml_freep) DomainXml *d = parse_ok(
+                FACTS_DOMAIN("<migguard:facts xmlns:migguard=\"urn:migguard:domain:1\" host=\"h\">"
+                             "<disk target=\"vda\" format=\"qcow2\" virtual-size=\"1048576\" cluster-size=\"65536\"/>"
+                             "<disk target=\"vdb\" format=\"raw\"/>"
+                             "</migguard:facts>"));
         ASSERT_STREQ(d->facts_host, "h");
         ASSERT_EQ(d->n_facts, 2);
         ASSERT_U64_EQ(domain_xml_find_facts(d, "vda")->cluster_size, 65536);
@@ -248,10 +248,10 @@ TEST(metadata_facts_unqualified_children) {
 
 TEST(metadata_prefix_does_not_matter) {
         /* namespace URI is what counts, not the prefix */
-        _cleanup_(domain_xml_freep) DomainXml *d = parse_ok(FACTS_DOMAIN(
-                "<f xmlns=\"urn:migguard:domain:1\" host=\"h\"><disk target=\"vda\" format=\"raw\"/></f>"
-                "<mg2:facts xmlns:mg2=\"urn:migguard:domain:1\" host=\"h2\">"
-                "<mg2:disk target=\"vda\" format=\"qcow2\"/></mg2:facts>"));
+        _cleanup_(domain_xml_freep) DomainXml *d = parse_ok(
+                FACTS_DOMAIN("<f xmlns=\"urn:migguard:domain:1\" host=\"h\"><disk target=\"vda\" format=\"raw\"/></f>"
+                             "<mg2:facts xmlns:mg2=\"urn:migguard:domain:1\" host=\"h2\">"
+                             "<mg2:disk target=\"vda\" format=\"qcow2\"/></mg2:facts>"));
         ASSERT_STREQ(d->facts_host, "h2");
         ASSERT_EQ(d->n_facts, 1);
         ASSERT_STREQ(domain_xml_find_facts(d, "vda")->format, "qcow2");
@@ -303,15 +303,15 @@ static char *as_libvirt_stores(const char *facts) {
         const char *rest = facts + 6;
         size_t n = strlen(rest);
         if (n >= 8 && streq(rest + n - 8, "</facts>"))
-                return tests_strdupf("<" MG_XMLNS_PREFIX ":facts xmlns:" MG_XMLNS_PREFIX "=\"" MG_XMLNS "\"%.*s</"
-                                     MG_XMLNS_PREFIX ":facts>",
+                return tests_strdupf("<" MG_XMLNS_PREFIX ":facts xmlns:" MG_XMLNS_PREFIX "=\"" MG_XMLNS
+                                     "\"%.*s</" MG_XMLNS_PREFIX ":facts>",
                                      (int) (n - 8), rest);
         return tests_strdupf("<" MG_XMLNS_PREFIX ":facts xmlns:" MG_XMLNS_PREFIX "=\"" MG_XMLNS "\"%s", rest);
 }
 
 static DomainXml *parse_with_metadata(const char *metadata) {
-        _cleanup_free_ char *xml = tests_strdupf(
-                "<domain><name>v</name><uuid>%s</uuid><metadata>%s</metadata></domain>", UUID, metadata);
+        _cleanup_free_ char *xml =
+                tests_strdupf("<domain><name>v</name><uuid>%s</uuid><metadata>%s</metadata></domain>", UUID, metadata);
         return parse_ok(xml);
 }
 
@@ -319,14 +319,26 @@ TEST(facts_format_roundtrip) {
         ImageInfo in[3];
         for (size_t i = 0; i < ELEMENTSOF(in); i++)
                 image_info_init(&in[i]);
-        in[0] = (ImageInfo){ .target = (char *) "vda", .format = (char *) "qcow2", .virtual_size = 10485761,
-                             .cluster_size = 4096, .compat = (char *) "1.1", .lazy_refcounts = 1,
-                             .extended_l2 = 0, .compression_type = (char *) "zstd" };
-        in[1] = (ImageInfo){ .target = (char *) "vdb", .format = (char *) "raw", .virtual_size = UINT64_MAX,
-                             .lazy_refcounts = -1, .extended_l2 = -1 };
+        in[0] = (ImageInfo){ .target = (char *) "vda",
+                             .format = (char *) "qcow2",
+                             .virtual_size = 10485761,
+                             .cluster_size = 4096,
+                             .compat = (char *) "1.1",
+                             .lazy_refcounts = 1,
+                             .extended_l2 = 0,
+                             .compression_type = (char *) "zstd" };
+        in[1] = (ImageInfo){ .target = (char *) "vdb",
+                             .format = (char *) "raw",
+                             .virtual_size = UINT64_MAX,
+                             .lazy_refcounts = -1,
+                             .extended_l2 = -1 };
         /* hostile text must come back unchanged, not break the XML */
-        in[2] = (ImageInfo){ .target = (char *) "v\"d<c>&'", .format = (char *) "qcow2", .compat = (char *) "0.10",
-                             .lazy_refcounts = 0, .extended_l2 = 1, .compression_type = (char *) "]]>&amp;" };
+        in[2] = (ImageInfo){ .target = (char *) "v\"d<c>&'",
+                             .format = (char *) "qcow2",
+                             .compat = (char *) "0.10",
+                             .lazy_refcounts = 0,
+                             .extended_l2 = 1,
+                             .compression_type = (char *) "]]>&amp;" };
 
         _cleanup_free_ char *facts = NULL;
         ASSERT_OK(domain_facts_format("host-a.example", in, ELEMENTSOF(in), &facts));
@@ -366,8 +378,8 @@ TEST(malformed) {
         static const char *const bad[] = {
                 "",
                 "not xml at all",
-                "<domain><name>v</name><uuid>" UUID "</uuid>",             /* truncated */
-                "<domain><name>v</name><uuid>" UUID "</uuid></domian>",    /* mismatched */
+                "<domain><name>v</name><uuid>" UUID "</uuid>",              /* truncated */
+                "<domain><name>v</name><uuid>" UUID "</uuid></domian>",     /* mismatched */
                 "<domain><name>v</name><uuid>" UUID "</uuid></domain><x/>", /* two roots */
                 "<domain a='1' a='2'><name>v</name></domain>",
                 "<domain><name>&undefined;</name></domain>",
@@ -409,35 +421,30 @@ static long long now_ms(void) {
 }
 
 TEST(doctype_entities) {
-        static const char laughs[] =
-                "<?xml version='1.0'?>\n"
-                "<!DOCTYPE domain [\n"
-                " <!ENTITY lol 'lol'>\n"
-                " <!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>\n"
-                " <!ENTITY lol2 '&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;'>\n"
-                " <!ENTITY lol3 '&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'>\n"
-                " <!ENTITY lol4 '&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;'>\n"
-                " <!ENTITY lol5 '&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;'>\n"
-                " <!ENTITY lol6 '&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;'>\n"
-                " <!ENTITY lol7 '&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;'>\n"
-                " <!ENTITY lol8 '&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;'>\n"
-                " <!ENTITY lol9 '&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;'>\n"
-                "]>\n"
-                "<domain type='&lol9;'><name>&lol9;</name><uuid>" UUID "</uuid></domain>\n";
-        static const char xxe[] =
-                "<?xml version='1.0'?>\n"
-                "<!DOCTYPE domain [ <!ENTITY xxe SYSTEM 'file:///etc/passwd'> ]>\n"
-                "<domain><name>&xxe;</name><uuid>" UUID "</uuid></domain>\n";
-        static const char xxe_attr[] =
-                "<!DOCTYPE domain [ <!ENTITY xxe SYSTEM 'file:///etc/passwd'> ]>\n"
-                "<domain><name>x</name><uuid>" UUID "</uuid><devices><disk type='file'>"
-                "<source file='&xxe;'/><target dev='vda'/></disk></devices></domain>\n";
-        static const char param[] =
-                "<!DOCTYPE domain [ <!ENTITY % p SYSTEM 'file:///etc/passwd'> %p; ]>\n"
-                "<domain><name>x</name><uuid>" UUID "</uuid></domain>\n";
-        static const char ext_dtd[] =
-                "<!DOCTYPE domain SYSTEM 'http://127.0.0.1:1/evil.dtd'>\n"
-                "<domain><name>x</name><uuid>" UUID "</uuid></domain>\n";
+        static const char laughs[] = "<?xml version='1.0'?>\n"
+                                     "<!DOCTYPE domain [\n"
+                                     " <!ENTITY lol 'lol'>\n"
+                                     " <!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>\n"
+                                     " <!ENTITY lol2 '&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;'>\n"
+                                     " <!ENTITY lol3 '&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'>\n"
+                                     " <!ENTITY lol4 '&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;'>\n"
+                                     " <!ENTITY lol5 '&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;'>\n"
+                                     " <!ENTITY lol6 '&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;'>\n"
+                                     " <!ENTITY lol7 '&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;'>\n"
+                                     " <!ENTITY lol8 '&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;'>\n"
+                                     " <!ENTITY lol9 '&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;'>\n"
+                                     "]>\n"
+                                     "<domain type='&lol9;'><name>&lol9;</name><uuid>" UUID "</uuid></domain>\n";
+        static const char xxe[] = "<?xml version='1.0'?>\n"
+                                  "<!DOCTYPE domain [ <!ENTITY xxe SYSTEM 'file:///etc/passwd'> ]>\n"
+                                  "<domain><name>&xxe;</name><uuid>" UUID "</uuid></domain>\n";
+        static const char xxe_attr[] = "<!DOCTYPE domain [ <!ENTITY xxe SYSTEM 'file:///etc/passwd'> ]>\n"
+                                       "<domain><name>x</name><uuid>" UUID "</uuid><devices><disk type='file'>"
+                                       "<source file='&xxe;'/><target dev='vda'/></disk></devices></domain>\n";
+        static const char param[] = "<!DOCTYPE domain [ <!ENTITY % p SYSTEM 'file:///etc/passwd'> %p; ]>\n"
+                                    "<domain><name>x</name><uuid>" UUID "</uuid></domain>\n";
+        static const char ext_dtd[] = "<!DOCTYPE domain SYSTEM 'http://127.0.0.1:1/evil.dtd'>\n"
+                                      "<domain><name>x</name><uuid>" UUID "</uuid></domain>\n";
         static const char plain[] = "<!DOCTYPE domain>\n<domain><name>x</name><uuid>" UUID "</uuid></domain>\n";
         const char *const all[] = { laughs, xxe, xxe_attr, param, ext_dtd, plain };
 
@@ -472,17 +479,22 @@ TEST(entities_never_open_files) {
         ASSERT_SYS(mkfifo(fifo, 0600));
         char *docs[] = {
                 tests_strdupf("<!DOCTYPE domain [ <!ENTITY x SYSTEM 'file://%s'> ]>"
-                              "<domain><name>&x;</name><uuid>" UUID "</uuid></domain>", fifo),
+                              "<domain><name>&x;</name><uuid>" UUID "</uuid></domain>",
+                              fifo),
                 tests_strdupf("<!DOCTYPE domain [ <!ENTITY x SYSTEM '%s'> ]>"
                               "<domain><name>n</name><uuid>" UUID "</uuid><devices><disk type='&x;'>"
-                              "<target dev='vda'/></disk></devices></domain>", fifo),
+                              "<target dev='vda'/></disk></devices></domain>",
+                              fifo),
                 tests_strdupf("<!DOCTYPE domain [ <!ENTITY %% p SYSTEM 'file://%s'> %%p; ]>"
-                              "<domain><name>n</name><uuid>" UUID "</uuid></domain>", fifo),
+                              "<domain><name>n</name><uuid>" UUID "</uuid></domain>",
+                              fifo),
                 tests_strdupf("<!DOCTYPE domain SYSTEM 'file://%s'>"
-                              "<domain><name>n</name><uuid>" UUID "</uuid></domain>", fifo),
+                              "<domain><name>n</name><uuid>" UUID "</uuid></domain>",
+                              fifo),
                 tests_strdupf("<?xml-stylesheet href='file://%s'?>"
                               "<domain xmlns:xi='http://www.w3.org/2001/XInclude'><name>n</name><uuid>" UUID
-                              "</uuid><xi:include href='file://%s' parse='text'/></domain>", fifo, fifo),
+                              "</uuid><xi:include href='file://%s' parse='text'/></domain>",
+                              fifo, fifo),
         };
         struct sigaction sa = { .sa_handler = alarm_fired }, old;
         ASSERT_SYS(sigaction(SIGALRM, &sa, &old));

@@ -9,55 +9,52 @@
 #include "tests.h"
 
 /* qemu-img create -f qcow2 -o cluster_size=4096,lazy_refcounts=on,compression_type=zstd a.qcow2 10485761 */
-static const char qcow2_json[] =
-        "{\n"
-        "    \"virtual-size\": 10486272,\n"
-        "    \"filename\": \"a.qcow2\",\n"
-        "    \"cluster-size\": 4096,\n"
-        "    \"format\": \"qcow2\",\n"
-        "    \"actual-size\": 16384,\n"
-        "    \"format-specific\": {\n"
-        "        \"type\": \"qcow2\",\n"
-        "        \"data\": {\n"
-        "            \"compat\": \"1.1\",\n"
-        "            \"compression-type\": \"zstd\",\n"
-        "            \"lazy-refcounts\": true,\n"
-        "            \"refcount-bits\": 16,\n"
-        "            \"corrupt\": false,\n"
-        "            \"extended-l2\": false\n"
-        "        }\n"
-        "    },\n"
-        "    \"dirty-flag\": false\n"
-        "}\n";
+static const char qcow2_json[] = "{\n"
+                                 "    \"virtual-size\": 10486272,\n"
+                                 "    \"filename\": \"a.qcow2\",\n"
+                                 "    \"cluster-size\": 4096,\n"
+                                 "    \"format\": \"qcow2\",\n"
+                                 "    \"actual-size\": 16384,\n"
+                                 "    \"format-specific\": {\n"
+                                 "        \"type\": \"qcow2\",\n"
+                                 "        \"data\": {\n"
+                                 "            \"compat\": \"1.1\",\n"
+                                 "            \"compression-type\": \"zstd\",\n"
+                                 "            \"lazy-refcounts\": true,\n"
+                                 "            \"refcount-bits\": 16,\n"
+                                 "            \"corrupt\": false,\n"
+                                 "            \"extended-l2\": false\n"
+                                 "        }\n"
+                                 "    },\n"
+                                 "    \"dirty-flag\": false\n"
+                                 "}\n";
 
 /* qemu-img create -f qcow2 -o compat=0.10 c.qcow2 1M */
-static const char qcow2_v2_json[] =
-        "{\n"
-        "    \"virtual-size\": 1048576,\n"
-        "    \"filename\": \"c.qcow2\",\n"
-        "    \"cluster-size\": 65536,\n"
-        "    \"format\": \"qcow2\",\n"
-        "    \"actual-size\": 200704,\n"
-        "    \"format-specific\": {\n"
-        "        \"type\": \"qcow2\",\n"
-        "        \"data\": {\n"
-        "            \"compat\": \"0.10\",\n"
-        "            \"compression-type\": \"zlib\",\n"
-        "            \"refcount-bits\": 16\n"
-        "        }\n"
-        "    },\n"
-        "    \"dirty-flag\": false\n"
-        "}\n";
+static const char qcow2_v2_json[] = "{\n"
+                                    "    \"virtual-size\": 1048576,\n"
+                                    "    \"filename\": \"c.qcow2\",\n"
+                                    "    \"cluster-size\": 65536,\n"
+                                    "    \"format\": \"qcow2\",\n"
+                                    "    \"actual-size\": 200704,\n"
+                                    "    \"format-specific\": {\n"
+                                    "        \"type\": \"qcow2\",\n"
+                                    "        \"data\": {\n"
+                                    "            \"compat\": \"0.10\",\n"
+                                    "            \"compression-type\": \"zlib\",\n"
+                                    "            \"refcount-bits\": 16\n"
+                                    "        }\n"
+                                    "    },\n"
+                                    "    \"dirty-flag\": false\n"
+                                    "}\n";
 
 /* qemu-img create -f raw b.raw 10485761 */
-static const char raw_json[] =
-        "{\n"
-        "    \"virtual-size\": 10486272,\n"
-        "    \"filename\": \"b.raw\",\n"
-        "    \"format\": \"raw\",\n"
-        "    \"actual-size\": 4096,\n"
-        "    \"dirty-flag\": false\n"
-        "}\n";
+static const char raw_json[] = "{\n"
+                               "    \"virtual-size\": 10486272,\n"
+                               "    \"filename\": \"b.raw\",\n"
+                               "    \"format\": \"raw\",\n"
+                               "    \"actual-size\": 4096,\n"
+                               "    \"dirty-flag\": false\n"
+                               "}\n";
 
 TEST(info_from_json_qcow2) {
         ImageInfo i;

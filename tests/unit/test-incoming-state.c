@@ -20,11 +20,17 @@ static IncomingState *sample_state(const char *uuid) {
         ASSERT_OK(incoming_state_new(uuid, "vm \"one\"", &s));
         image_info_init(&a);
         image_info_init(&b);
-        a = (ImageInfo){ .target = (char *) "vda", .format = (char *) "qcow2", .virtual_size = 10485761,
-                         .cluster_size = 4096, .compat = (char *) "1.1", .lazy_refcounts = 1, .extended_l2 = 0,
+        a = (ImageInfo){ .target = (char *) "vda",
+                         .format = (char *) "qcow2",
+                         .virtual_size = 10485761,
+                         .cluster_size = 4096,
+                         .compat = (char *) "1.1",
+                         .lazy_refcounts = 1,
+                         .extended_l2 = 0,
                          .compression_type = (char *) "zstd" };
-        b = (ImageInfo){ .format = (char *) "raw", .virtual_size = UINT64_MAX - 1, .lazy_refcounts = -1,
-                         .extended_l2 = -1 };
+        b = (ImageInfo){
+                .format = (char *) "raw", .virtual_size = UINT64_MAX - 1, .lazy_refcounts = -1, .extended_l2 = -1
+        };
         ASSERT_OK(incoming_state_add_disk(s, "/var/lib/libvirt/images/a.qcow2", &a));
         ASSERT_OK(incoming_state_add_disk(s, "/var/lib/libvirt/images/b\n\"c\".img", &b));
         s->disks[0].created = true;
@@ -116,7 +122,7 @@ TEST(json_bad) {
                 "\"string\"",
                 "{",
                 "{}",
-                "{\"uuid\":\"" UUID1 "\",\"name\":\"n\",\"phase\":\"planned\"}",             /* no disks */
+                "{\"uuid\":\"" UUID1 "\",\"name\":\"n\",\"phase\":\"planned\"}",              /* no disks */
                 "{\"uuid\":\"" UUID1 "\",\"name\":\"n\",\"phase\":\"planned\",\"disks\":{}}", /* not an array */
                 "{\"uuid\":\"" UUID1 "\",\"name\":\"n\",\"phase\":\"planned\",\"disks\":[{}]}",
                 "{\"uuid\":\"" UUID1 "\",\"name\":\"n\",\"phase\":\"planned\",\"disks\":[1]}",
@@ -141,8 +147,7 @@ TEST(save_load_list_remove) {
                             *path1 = tests_strdupf("%s/" UUID1 ".json", sdir),
                             *tmp1 = tests_strdupf("%s/" UUID1 ".json.tmp", sdir),
                             *junk = tests_strdupf("%s/not-a-uuid.json", sdir);
-        _cleanup_(incoming_state_freep) IncomingState *s1 = sample_state(UUID1), *s2 = sample_state(UUID2),
-                                                      *l = NULL;
+        _cleanup_(incoming_state_freep) IncomingState *s1 = sample_state(UUID1), *s2 = sample_state(UUID2), *l = NULL;
         _cleanup_strv_free_ char **list = NULL;
         struct stat st;
 
@@ -195,8 +200,7 @@ TEST(save_load_list_remove) {
 
 TEST(load_refuses) {
         _cleanup_rm_rf_ char *dir = tests_mkdtemp();
-        _cleanup_free_ char *path = tests_strdupf("%s/" UUID1 ".json", dir),
-                            *other = tests_strdupf("%s/other", dir);
+        _cleanup_free_ char *path = tests_strdupf("%s/" UUID1 ".json", dir), *other = tests_strdupf("%s/other", dir);
         IncomingState *l = NULL;
 
         tests_write_file(path, "garbage");

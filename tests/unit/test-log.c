@@ -68,12 +68,11 @@ static void emit_some(void) {
 
 TEST(percent_m) {
         _cleanup_free_ char *out = capture_stderr(emit_some);
-        ASSERT_STREQ(out,
-                     "test-log: Failed to open '/x': No such file or directory\n"
-                     "test-log: neg: Permission denied\n"
-                     "test-log: shown 42\n"
-                     "test-log: struct: No space left on device\n"
-                     "test-log: now visible\n");
+        ASSERT_STREQ(out, "test-log: Failed to open '/x': No such file or directory\n"
+                          "test-log: neg: Permission denied\n"
+                          "test-log: shown 42\n"
+                          "test-log: struct: No space left on device\n"
+                          "test-log: now visible\n");
 }
 
 TEST(targets_auto) {

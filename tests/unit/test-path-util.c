@@ -21,21 +21,8 @@ TEST(safe_absolute) {
                 "/with space/and-utf8-\xc3\xa9",
         };
         static const char *const bad[] = {
-                "",
-                "relative/path",
-                "./a",
-                "a",
-                "/a/../b",
-                "/..",
-                "/a/..",
-                "/a/./b",
-                "/.",
-                "/a/.",
-                "/a//./b",
-                "/a/\nb",
-                "/a/\tb",
-                "/a/\x01",
-                "/a/\x7f",
+                "",   "relative/path", "./a",     "a",      "/a/../b", "/..",     "/a/..",   "/a/./b",
+                "/.", "/a/.",          "/a//./b", "/a/\nb", "/a/\tb",  "/a/\x01", "/a/\x7f",
         };
         for (size_t i = 0; i < ELEMENTSOF(good); i++)
                 if (!path_is_safe_absolute(good[i]))

@@ -58,31 +58,30 @@ TEST(empty_and_comments) {
 }
 
 TEST(every_key) {
-        _cleanup_(policy_freep) Policy *p = parse_ok(
-                "[provision]\n"
-                "enabled = no\n"
-                "allowed-dirs = /srv/images/ /var/lib/libvirt/images //data//vm\n"
-                "sparse = false\n"
-                "min-free-percent = 17\n"
-                "[cpu]\n"
-                "check = warn\n"
-                "match = same-model\n"
-                "vcpus-over-cores = enforce\n"
-                "[network]\n"
-                "check = off\n"
-                "subnet-check = off\n"
-                "[segment lab-1]\n"
-                "bridges = br0 br1\n"
-                "networks = default\n"
-                "devices = eth0.100\n"
-                "[segment dmz]\n"
-                "bridges = brdmz\n"
-                "[persist]\n"
-                "destination = off\n"
-                "source = undefine\n"
-                "[pinning]\n"
-                "enabled = 0\n"
-                "cpus = 2-3,6\n");
+        _cleanup_(policy_freep) Policy *p = parse_ok("[provision]\n"
+                                                     "enabled = no\n"
+                                                     "allowed-dirs = /srv/images/ /var/lib/libvirt/images //data//vm\n"
+                                                     "sparse = false\n"
+                                                     "min-free-percent = 17\n"
+                                                     "[cpu]\n"
+                                                     "check = warn\n"
+                                                     "match = same-model\n"
+                                                     "vcpus-over-cores = enforce\n"
+                                                     "[network]\n"
+                                                     "check = off\n"
+                                                     "subnet-check = off\n"
+                                                     "[segment lab-1]\n"
+                                                     "bridges = br0 br1\n"
+                                                     "networks = default\n"
+                                                     "devices = eth0.100\n"
+                                                     "[segment dmz]\n"
+                                                     "bridges = brdmz\n"
+                                                     "[persist]\n"
+                                                     "destination = off\n"
+                                                     "source = undefine\n"
+                                                     "[pinning]\n"
+                                                     "enabled = 0\n"
+                                                     "cpus = 2-3,6\n");
 
         ASSERT_FALSE(p->provision_enabled);
         ASSERT_EQ(strv_length(p->allowed_dirs), 3);
@@ -138,9 +137,9 @@ TEST(value_spellings) {
         }
 
         _cleanup_(policy_freep) Policy *p = parse_ok("[cpu]\ncheck = off\nmatch = compatible\n"
-                                                    "[network]\nsubnet-check = auto\n"
-                                                    "[persist]\nsource = keep\n"
-                                                    "[provision]\nmin-free-percent = 0\n");
+                                                     "[network]\nsubnet-check = auto\n"
+                                                     "[persist]\nsource = keep\n"
+                                                     "[provision]\nmin-free-percent = 0\n");
         ASSERT_EQ(p->cpu_check, CHECK_OFF);
         ASSERT_EQ(p->cpu_match, CPU_MATCH_COMPATIBLE);
         ASSERT_EQ(p->subnet_check, SUBNET_CHECK_AUTO);
@@ -158,12 +157,9 @@ TEST(bad_values) {
         parse_fails("[provision]\nsparse =\n", "test.conf:2: invalid boolean '' (expected yes or no)");
         parse_fails("[provision]\nmin-free-percent = 100\n",
                     "test.conf:2: invalid percentage '100' (expected 0 to 99)");
-        parse_fails("[provision]\nmin-free-percent = -1\n",
-                    "test.conf:2: invalid percentage '-1' (expected 0 to 99)");
-        parse_fails("[provision]\nmin-free-percent = +5\n",
-                    "test.conf:2: invalid percentage '+5' (expected 0 to 99)");
-        parse_fails("[provision]\nmin-free-percent = 5%\n",
-                    "test.conf:2: invalid percentage '5%' (expected 0 to 99)");
+        parse_fails("[provision]\nmin-free-percent = -1\n", "test.conf:2: invalid percentage '-1' (expected 0 to 99)");
+        parse_fails("[provision]\nmin-free-percent = +5\n", "test.conf:2: invalid percentage '+5' (expected 0 to 99)");
+        parse_fails("[provision]\nmin-free-percent = 5%\n", "test.conf:2: invalid percentage '5%' (expected 0 to 99)");
         parse_fails("[provision]\nmin-free-percent = 99999999999999999999999\n",
                     "test.conf:2: invalid percentage '99999999999999999999999' (expected 0 to 99)");
         parse_fails("[provision]\nallowed-dirs = relative/dir\n",
@@ -222,7 +218,7 @@ TEST(syntax_errors) {
 TEST(indentation) {
         /* indented keys are plain keys */
         _cleanup_(policy_freep) Policy *p = parse_ok("[provision]\n    enabled = no\n\tsparse = no\n  [cpu]\n"
-                                                    "  check = off\n   ; indented comment\n");
+                                                     "  check = off\n   ; indented comment\n");
         ASSERT_FALSE(p->provision_enabled);
         ASSERT_FALSE(p->sparse);
         ASSERT_EQ(p->cpu_check, CHECK_OFF);
@@ -259,7 +255,7 @@ TEST(long_lines) {
 
 TEST(segments_merge) {
         _cleanup_(policy_freep) Policy *p = parse_ok("[segment a]\nbridges = br0\n[segment b]\nnetworks = n1\n"
-                                                    "[segment a]\nbridges = br9 br8\ndevices = d0\n");
+                                                     "[segment a]\nbridges = br9 br8\ndevices = d0\n");
         ASSERT_EQ(p->n_segments, 2);
         ASSERT_EQ(strv_length(p->segments[0].bridges), 2);
         ASSERT_STREQ(p->segments[0].bridges[0], "br9");
@@ -287,8 +283,10 @@ TEST(cpu_list) {
         ASSERT_OK(cpu_list_parse("0-1023", &s));
         ASSERT_EQ(CPU_COUNT(&s), CPU_SETSIZE);
 
-        static const char *const bad[] = { "3-2", "a", "", "1,,2", "99999", "1024", "0-1024", "1,", ",1", "-1",
-                                           "1-", "1-2-3", " 1", "1 ", "0x1", "18446744073709551617",
+        static const char *const bad[] = { "3-2",   "a",    "",       "1,,2",
+                                           "99999", "1024", "0-1024", "1,",
+                                           ",1",    "-1",   "1-",     "1-2-3",
+                                           " 1",    "1 ",   "0x1",    "18446744073709551617",
                                            "1;2" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 CPU_ZERO(&s);
@@ -383,8 +381,7 @@ TEST(dump_roundtrip) {
 
 TEST(parse_file) {
         _cleanup_rm_rf_ char *dir = tests_mkdtemp();
-        _cleanup_free_ char *f = tests_strdupf("%s/p.conf", dir), *nul = tests_strdupf("%s/nul.conf", dir),
-                            *err = NULL;
+        _cleanup_free_ char *f = tests_strdupf("%s/p.conf", dir), *nul = tests_strdupf("%s/nul.conf", dir), *err = NULL;
         _cleanup_(policy_freep) Policy *p = NULL;
         ASSERT_OK(policy_new(&p));
 
@@ -394,7 +391,8 @@ TEST(parse_file) {
 
         tests_write_file(f, "[cpu]\n\ncheck = sometimes\n");
         ASSERT_ERR(policy_parse_file(p, f, &err), -EINVAL);
-        _cleanup_free_ char *expected = tests_strdupf("%s:3: invalid value 'sometimes' (expected off, warn or enforce)", f);
+        _cleanup_free_ char *expected =
+                tests_strdupf("%s:3: invalid value 'sometimes' (expected off, warn or enforce)", f);
         ASSERT_STREQ(err, expected);
         RESET_FREE(err);
 

@@ -59,8 +59,8 @@ static void fixture_done(Fixture *f) {
 #define _cleanup_fixture_ _cleanup_(fixture_done)
 
 /* One <disk>; NULL leaves the attribute or element out. */
-static char *disk_xml(const char *type, const char *device, const char *format, const char *source,
-                      const char *target, const char *extra) {
+static char *disk_xml(const char *type, const char *device, const char *format, const char *source, const char *target,
+                      const char *extra) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
@@ -82,10 +82,10 @@ static char *disk_xml(const char *type, const char *device, const char *format, 
 
 /* A domain from disk snippets (each freed here) and optional metadata. */
 static DomainXml *domain(const char *metadata, char *disk1, char *disk2, char *disk3) {
-        _cleanup_free_ char *xml = tests_strdupf(
-                "<domain type='kvm'><name>vm</name><uuid>" UUID "</uuid><metadata>%s</metadata>"
-                "<devices>%s%s%s</devices></domain>",
-                metadata ? metadata : "", disk1 ? disk1 : "", disk2 ? disk2 : "", disk3 ? disk3 : "");
+        _cleanup_free_ char *xml =
+                tests_strdupf("<domain type='kvm'><name>vm</name><uuid>" UUID "</uuid><metadata>%s</metadata>"
+                              "<devices>%s%s%s</devices></domain>",
+                              metadata ? metadata : "", disk1 ? disk1 : "", disk2 ? disk2 : "", disk3 ? disk3 : "");
         DomainXml *d = NULL;
         _cleanup_free_ char *err = NULL;
         if (domain_xml_parse(xml, strlen(xml), &d, &err) < 0)
@@ -155,11 +155,11 @@ TEST(plan_missing_image) {
         _cleanup_fixture_ Fixture f = { 0 };
         fixture_init(&f, NULL);
         _cleanup_free_ char *path = tests_strdupf("%s/vm.qcow2", f.images);
-        _cleanup_(domain_xml_freep) DomainXml *d = domain(
-                "<m:facts xmlns:m='urn:migguard:domain:1' host='src'>"
-                "<m:disk target='vda' format='qcow2' virtual-size='8388608' cluster-size='4096' compat='1.1' "
-                "lazy-refcounts='on' compression-type='zstd'/></m:facts>",
-                disk_xml("file", "disk", "qcow2", path, "vda", NULL), NULL, NULL);
+        _cleanup_(domain_xml_freep) DomainXml *d =
+                domain("<m:facts xmlns:m='urn:migguard:domain:1' host='src'>"
+                       "<m:disk target='vda' format='qcow2' virtual-size='8388608' cluster-size='4096' compat='1.1' "
+                       "lazy-refcounts='on' compression-type='zstd'/></m:facts>",
+                       disk_xml("file", "disk", "qcow2", path, "vda", NULL), NULL, NULL);
         _cleanup_(incoming_state_freep) IncomingState *s = plan(&f, d, 1, NULL);
 
         ASSERT_STREQ(s->disks[0].path, path);
@@ -233,8 +233,7 @@ TEST(plan_refusals) {
                 { "qcow2", outside,
                   tests_strdupf("disk vda: image '%s' is missing and outside [provision] allowed-dirs", outside) },
                 { "qcow2", nodir, tests_strdupf("disk vda: image directory '%s/nodir' does not exist", f.images) },
-                { "vmdk", vmdk,
-                  tests_strdupf("disk vda: cannot provision image format 'vmdk' (qcow2 or raw only)") },
+                { "vmdk", vmdk, tests_strdupf("disk vda: cannot provision image format 'vmdk' (qcow2 or raw only)") },
                 { NULL, noformat,
                   tests_strdupf("disk vda: cannot provision image format 'unknown' (qcow2 or raw only)") },
         };
@@ -258,7 +257,10 @@ TEST(plan_hostile_paths) {
                             *tab = tests_strdupf("%s/x\t.qcow2", f.images);
         /* as written in the XML, and as the admin is told */
         const char *const paths[][2] = {
-                { dotdot, dotdot }, { dot, dot }, { "relative/x.qcow2", "relative/x.qcow2" }, { tab_xml, tab },
+                { dotdot, dotdot },
+                { dot, dot },
+                { "relative/x.qcow2", "relative/x.qcow2" },
+                { tab_xml, tab },
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
                 _cleanup_free_ char *want = tests_strdupf(
@@ -274,8 +276,8 @@ static char *block_device_path(const char *dir) {
         _cleanup_free_ char *node = tests_strdupf("%s/blk.img", dir);
         if (mknod(node, S_IFBLK | 0600, makedev(7, 0)) == 0)
                 return TAKE_PTR(node);
-        static const char *const candidates[] = { "/dev/loop0", "/dev/vda", "/dev/sda", "/dev/nvme0n1",
-                                                  "/dev/xvda", "/dev/zram0" };
+        static const char *const candidates[] = { "/dev/loop0",   "/dev/vda",  "/dev/sda",
+                                                  "/dev/nvme0n1", "/dev/xvda", "/dev/zram0" };
         for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
                 struct stat st;
                 if (lstat(candidates[i], &st) == 0 && S_ISBLK(st.st_mode))
@@ -295,8 +297,8 @@ TEST(plan_block_device) {
         fixture_init(&f, NULL);
         _cleanup_free_ char *used = block_device_path(f.images);
         ASSERT_NOT_NULL(used);
-        _cleanup_free_ char *want = tests_strdupf("disk vda: destination '%s' is a block device, not an image file",
-                                                  used);
+        _cleanup_free_ char *want =
+                tests_strdupf("disk vda: destination '%s' is a block device, not an image file", used);
         _cleanup_(domain_xml_freep) DomainXml *d = one_file_disk("raw", used);
         incoming_state_free(plan(&f, d, 0, want, NULL));
 }
@@ -369,9 +371,9 @@ TEST(plan_several_disks) {
                             *b = tests_strdupf("%s/sub/b.img", f.images), *c = tests_strdupf("%s/c.img", f.images),
                             *want = tests_strdupf("disk vdc: destination '%s' is a directory", sub);
         ASSERT_SYS(mkdir(sub, 0755));
-        _cleanup_(domain_xml_freep) DomainXml *d =
-                domain(NULL, disk_xml("file", "disk", "qcow2", a, "vda", NULL),
-                       disk_xml("file", "disk", "raw", b, "vdb", NULL), disk_xml("file", "disk", "raw", sub, "vdc", NULL));
+        _cleanup_(domain_xml_freep) DomainXml *d = domain(NULL, disk_xml("file", "disk", "qcow2", a, "vda", NULL),
+                                                          disk_xml("file", "disk", "raw", b, "vdb", NULL),
+                                                          disk_xml("file", "disk", "raw", sub, "vdc", NULL));
         _cleanup_(incoming_state_freep) IncomingState *s = plan(&f, d, 2, want, NULL);
         ASSERT_STREQ(s->disks[0].path, a);
         ASSERT_STREQ(s->disks[1].path, b);
@@ -396,8 +398,16 @@ TEST(plan_several_disks) {
 static void precreate(const char *path, const char *format, uint64_t size, mode_t mode, uid_t uid, gid_t gid) {
         char sz[32];
         snprintf(sz, sizeof(sz), "%llu", (unsigned long long) size);
-        char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f", (char *) format,
-                         (char *) "-o", (char *) "preallocation=falloc", (char *) path, sz, NULL };
+        char *argv[] = { (char *) "qemu-img",
+                         (char *) "create",
+                         (char *) "-q",
+                         (char *) "-f",
+                         (char *) format,
+                         (char *) "-o",
+                         (char *) "preallocation=falloc",
+                         (char *) path,
+                         sz,
+                         NULL };
         SpawnResult r = { 0 };
         ASSERT_OK(spawn_run(argv, 60000, &r));
         if (r.exit_status != 0)
@@ -426,11 +436,11 @@ TEST(prepare_replaces_precreated) {
         _cleanup_fixture_ Fixture f = { 0 };
         fixture_init(&f, NULL);
         _cleanup_free_ char *path = tests_strdupf("%s/vm.qcow2", f.images), *err = NULL;
-        _cleanup_(incoming_state_freep) IncomingState *s = plan_one(
-                &f, path, "qcow2",
-                "<m:facts xmlns:m='urn:migguard:domain:1' host='src'><m:disk target='vda' format='qcow2' "
-                "virtual-size='8388608' cluster-size='4096' compat='1.1' lazy-refcounts='on' "
-                "compression-type='zstd'/></m:facts>");
+        _cleanup_(incoming_state_freep) IncomingState *s =
+                plan_one(&f, path, "qcow2",
+                         "<m:facts xmlns:m='urn:migguard:domain:1' host='src'><m:disk target='vda' format='qcow2' "
+                         "virtual-size='8388608' cluster-size='4096' compat='1.1' lazy-refcounts='on' "
+                         "compression-type='zstd'/></m:facts>");
         struct stat before, after;
 
         precreate(path, "qcow2", 8 * 1024 * 1024, 0640, 107, 108);

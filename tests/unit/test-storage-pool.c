@@ -28,8 +28,8 @@ TEST(deterministic) {
 }
 
 TEST(distinct) {
-        static const char *const dirs[] = { "/a-b", "/a/b", "/a_b", "/A/B", "/a b", "/a/b/", "/", "/a", "/b",
-                                            "/srv/images", "/srv/Images", "/srv/images2" };
+        static const char *const dirs[] = { "/a-b", "/a/b", "/a_b", "/A/B",        "/a b",        "/a/b/",
+                                            "/",    "/a",   "/b",   "/srv/images", "/srv/Images", "/srv/images2" };
         char *names[ELEMENTSOF(dirs)];
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 names[i] = name_for(dirs[i]);

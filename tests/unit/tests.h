@@ -25,51 +25,49 @@
 
 #include "macro.h"
 
-#define TEST_FAIL(...)                                                           \
-        do {                                                                     \
-                fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, __func__);    \
-                fprintf(stderr, __VA_ARGS__);                                    \
-                fputc('\n', stderr);                                             \
-                fflush(NULL);                                                    \
-                abort();                                                         \
+#define TEST_FAIL(...)                                                                                                 \
+        do {                                                                                                           \
+                fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, __func__);                                          \
+                fprintf(stderr, __VA_ARGS__);                                                                          \
+                fputc('\n', stderr);                                                                                   \
+                fflush(NULL);                                                                                          \
+                abort();                                                                                               \
         } while (0)
 
-#define ASSERT_TRUE(expr)                                                        \
-        do {                                                                     \
-                if (!(expr))                                                     \
-                        TEST_FAIL("assertion failed: %s", #expr);                \
+#define ASSERT_TRUE(expr)                                                                                              \
+        do {                                                                                                           \
+                if (!(expr))                                                                                           \
+                        TEST_FAIL("assertion failed: %s", #expr);                                                      \
         } while (0)
 
 #define ASSERT_FALSE(expr) ASSERT_TRUE(!(expr))
 
-#define ASSERT_EQ(a, b)                                                          \
-        do {                                                                     \
-                intmax_t _a = (intmax_t) (a), _b = (intmax_t) (b);               \
-                if (_a != _b)                                                    \
-                        TEST_FAIL("%s == %s: %jd != %jd", #a, #b, _a, _b);       \
+#define ASSERT_EQ(a, b)                                                                                                \
+        do {                                                                                                           \
+                intmax_t _a = (intmax_t) (a), _b = (intmax_t) (b);                                                     \
+                if (_a != _b)                                                                                          \
+                        TEST_FAIL("%s == %s: %jd != %jd", #a, #b, _a, _b);                                             \
         } while (0)
 
-#define ASSERT_NE(a, b)                                                          \
-        do {                                                                     \
-                intmax_t _a = (intmax_t) (a), _b = (intmax_t) (b);               \
-                if (_a == _b)                                                    \
-                        TEST_FAIL("%s != %s: both %jd", #a, #b, _a);             \
+#define ASSERT_NE(a, b)                                                                                                \
+        do {                                                                                                           \
+                intmax_t _a = (intmax_t) (a), _b = (intmax_t) (b);                                                     \
+                if (_a == _b)                                                                                          \
+                        TEST_FAIL("%s != %s: both %jd", #a, #b, _a);                                                   \
         } while (0)
 
-#define ASSERT_U64_EQ(a, b)                                                      \
-        do {                                                                     \
-                uint64_t _a = (uint64_t) (a), _b = (uint64_t) (b);               \
-                if (_a != _b)                                                    \
-                        TEST_FAIL("%s == %s: %" PRIu64 " != %" PRIu64, #a, #b,   \
-                                  _a, _b);                                       \
+#define ASSERT_U64_EQ(a, b)                                                                                            \
+        do {                                                                                                           \
+                uint64_t _a = (uint64_t) (a), _b = (uint64_t) (b);                                                     \
+                if (_a != _b)                                                                                          \
+                        TEST_FAIL("%s == %s: %" PRIu64 " != %" PRIu64, #a, #b, _a, _b);                                \
         } while (0)
 
-#define ASSERT_STREQ(a, b)                                                       \
-        do {                                                                     \
-                const char *_a = (a), *_b = (b);                                 \
-                if (!streq_ptr(_a, _b))                                          \
-                        TEST_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b,          \
-                                  _a ? _a : "(null)", _b ? _b : "(null)");       \
+#define ASSERT_STREQ(a, b)                                                                                             \
+        do {                                                                                                           \
+                const char *_a = (a), *_b = (b);                                                                       \
+                if (!streq_ptr(_a, _b))                                                                                \
+                        TEST_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, _a ? _a : "(null)", _b ? _b : "(null)");       \
         } while (0)
 
 /* Nothing at @path (access() follows symlinks: use for regular files). */
@@ -79,44 +77,42 @@
 #define ASSERT_NOT_NULL(p) ASSERT_TRUE((p) != NULL)
 
 /* Substring check, with both strings shown on failure. */
-#define ASSERT_CONTAINS(hay, needle)                                             \
-        do {                                                                     \
-                const char *_h = (hay), *_n = (needle);                          \
-                if (!_h || !strstr(_h, _n))                                      \
-                        TEST_FAIL("\"%s\" does not contain \"%s\"",              \
-                                  _h ? _h : "(null)", _n);                       \
+#define ASSERT_CONTAINS(hay, needle)                                                                                   \
+        do {                                                                                                           \
+                const char *_h = (hay), *_n = (needle);                                                                \
+                if (!_h || !strstr(_h, _n))                                                                            \
+                        TEST_FAIL("\"%s\" does not contain \"%s\"", _h ? _h : "(null)", _n);                           \
         } while (0)
 
 /* A call returning 0 or -errno: must succeed (any r >= 0). */
-#define ASSERT_OK(expr)                                                          \
-        do {                                                                     \
-                int _r = (expr);                                                 \
-                if (_r < 0)                                                      \
-                        TEST_FAIL("%s failed: %d (%s)", #expr, _r, strerror(-_r)); \
+#define ASSERT_OK(expr)                                                                                                \
+        do {                                                                                                           \
+                int _r = (expr);                                                                                       \
+                if (_r < 0)                                                                                            \
+                        TEST_FAIL("%s failed: %d (%s)", #expr, _r, strerror(-_r));                                     \
         } while (0)
 
 /* A call returning 0 or -errno: must fail with exactly @err (negative). */
-#define ASSERT_ERR(expr, err)                                                    \
-        do {                                                                     \
-                int _r = (expr), _e = (err);                                     \
-                if (_r != _e)                                                    \
-                        TEST_FAIL("%s: expected %d (%s), got %d (%s)", #expr,    \
-                                  _e, strerror(-_e), _r,                         \
-                                  _r < 0 ? strerror(-_r) : "success");           \
+#define ASSERT_ERR(expr, err)                                                                                          \
+        do {                                                                                                           \
+                int _r = (expr), _e = (err);                                                                           \
+                if (_r != _e)                                                                                          \
+                        TEST_FAIL("%s: expected %d (%s), got %d (%s)", #expr, _e, strerror(-_e), _r,                   \
+                                  _r < 0 ? strerror(-_r) : "success");                                                 \
         } while (0)
 
 /* A libc call returning -1 + errno: must succeed. */
-#define ASSERT_SYS(expr)                                                         \
-        do {                                                                     \
-                if ((expr) < 0)                                                  \
-                        TEST_FAIL("%s: %m", #expr);                              \
+#define ASSERT_SYS(expr)                                                                                               \
+        do {                                                                                                           \
+                if ((expr) < 0)                                                                                        \
+                        TEST_FAIL("%s: %m", #expr);                                                                    \
         } while (0)
 
 /* free() and forget, for reusing an out-parameter within one test. */
-#define RESET_FREE(p)              \
-        do {                       \
-                free(p);           \
-                (p) = NULL;        \
+#define RESET_FREE(p)                                                                                                  \
+        do {                                                                                                           \
+                free(p);                                                                                               \
+                (p) = NULL;                                                                                            \
         } while (0)
 
 #define TEST(name) static void test_##name(void)
@@ -142,8 +138,7 @@ static inline int tests_done(void) {
         return EXIT_SUCCESS;
 }
 
-static inline int tests_rm_one(const char *path, const struct stat *st _unused_, int flag,
-                               struct FTW *f _unused_) {
+static inline int tests_rm_one(const char *path, const struct stat *st _unused_, int flag, struct FTW *f _unused_) {
         return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
@@ -178,12 +173,12 @@ static inline char *tests_mkdtemp(void) {
 }
 
 /* asprintf() that aborts on failure, for building fixture paths. */
-#define tests_strdupf(...)                                                       \
-        ({                                                                       \
-                char *_s = NULL;                                                 \
-                if (asprintf(&_s, __VA_ARGS__) < 0)                              \
-                        TEST_FAIL("out of memory");                              \
-                _s;                                                              \
+#define tests_strdupf(...)                                                                                             \
+        ({                                                                                                             \
+                char *_s = NULL;                                                                                       \
+                if (asprintf(&_s, __VA_ARGS__) < 0)                                                                    \
+                        TEST_FAIL("out of memory");                                                                    \
+                _s;                                                                                                    \
         })
 
 static inline void tests_write_file(const char *path, const char *text) {
@@ -250,8 +245,8 @@ static inline bool tests_under_valgrind(void) {
         return p && strstr(p, "vgpreload");
 }
 
-#define RUN_IF(name, cond, what)                                                 \
-        do {                                                                     \
-                if (tests_requires(#name, (cond), (what)))                       \
-                        RUN(name);                                               \
+#define RUN_IF(name, cond, what)                                                                                       \
+        do {                                                                                                           \
+                if (tests_requires(#name, (cond), (what)))                                                             \
+                        RUN(name);                                                                                     \
         } while (0)
