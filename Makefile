@@ -12,8 +12,9 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR    ?=
 
 CC         ?= cc
+MAKEFLAGS  += --no-print-directory
 PKG_CONFIG ?= pkg-config
-PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng
+PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng libnl-route-3.0
 # migguard-hook runs on every domain start and stop: no libvirt in it.
 HOOK_PKGS  := libxml-2.0 libsystemd inih json-c
 
@@ -29,7 +30,7 @@ BUILD    ?= build
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA     := $(BUILD)/libmigguard.a
-BINS     := $(BUILD)/migguard-hook $(BUILD)/migguard-storage $(BUILD)/migguardd $(BUILD)/migguard
+BINS     := $(BUILD)/migguard-hook $(BUILD)/migguard-storage $(BUILD)/migguard-parity $(BUILD)/migguardd $(BUILD)/migguard
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DAEMON_SRC := $(wildcard daemon/*.c)
@@ -47,6 +48,9 @@ $(BUILD)/migguard-hook: $(BUILD)/hooks/migguard-hook.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOOK_PKGS))
 
 $(BUILD)/migguard-storage: $(BUILD)/hooks/migguard-storage.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/migguard-parity: $(BUILD)/hooks/migguard-parity.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/migguardd: $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(LIBA)
@@ -94,6 +98,7 @@ install: all
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook
 	install -m 0755 $(BUILD)/migguard-storage $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage
+	install -m 0755 $(BUILD)/migguard-parity $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-parity
 	install -m 0755 $(BUILD)/migguardd $(DESTDIR)$(SBINDIR)/migguardd
 	install -m 0755 $(BUILD)/migguard $(DESTDIR)$(BINDIR)/migguard
 	ln -sf $(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard
@@ -105,6 +110,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage \
+	  $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-parity \
 	  $(DESTDIR)$(SBINDIR)/migguardd \
 	  $(DESTDIR)$(BINDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard \
 	  $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf $(DESTDIR)$(UNITDIR)/migguardd.service \

@@ -77,6 +77,8 @@ int daemon_connect(Daemon *d) {
         daemon_disconnect(d);
         d->connection_lost = false;
 
+        free(d->host_cpu_model);
+        d->host_cpu_model = NULL;
         d->conn = virConnectOpen(d->uri);
         if (!d->conn)
                 return -ECONNREFUSED;

@@ -29,6 +29,7 @@ typedef struct Daemon {
         int publish_timer;
         unsigned reconnect_delay_ms;
         char **publish_queue; /* domain UUIDs whose facts need publishing */
+        char *host_cpu_model; /* capabilities host CPU model, per connection */
 
         bool quit;
         bool ready_sent;

@@ -167,6 +167,7 @@ int main(int argc, char *argv[]) {
         daemon_disconnect(&d);
         policy_free(d.policy);
         strv_free(d.publish_queue);
+        free(d.host_cpu_model);
         free(d.state_dir);
         close(lock_fd);
         log_info("migguardd stopped");

@@ -16,18 +16,14 @@
 #include "daemon.h"
 #include "domain-xml.h"
 #include "image.h"
+#include "host-cpu.h"
 #include "log.h"
+#include "netdev.h"
+#include "parity.h"
 #include "provision.h"
 #include "strv.h"
 
 #define PUBLISH_RETRY_MS 2000
-
-static bool facts_equal(const ImageInfo *a, const ImageInfo *b) {
-        return streq_ptr(a->target, b->target) && streq_ptr(a->format, b->format) &&
-               a->virtual_size == b->virtual_size && a->cluster_size == b->cluster_size &&
-               streq_ptr(a->compat, b->compat) && a->lazy_refcounts == b->lazy_refcounts &&
-               a->extended_l2 == b->extended_l2 && streq_ptr(a->compression_type, b->compression_type);
-}
 
 typedef struct FactList {
         ImageInfo *items;
@@ -64,21 +60,83 @@ static int collect_facts(const DomainXml *x, FactList *out) {
         return 0;
 }
 
-static bool unchanged(const DomainXml *x, const FactList *l) {
-        if (x->n_facts != l->n)
-                return false;
+typedef struct NetList {
+        NetFacts *items;
+        size_t n;
+} NetList;
+
+static void net_list_done(NetList *l) {
         for (size_t i = 0; i < l->n; i++)
-                if (!facts_equal(&x->facts[i], &l->items[i]))
-                        return false;
-        return true;
+                net_facts_done(&l->items[i]);
+        free(l->items);
+}
+
+/* Where each interface leads on this host: device kind, subnets, VLAN, segment. */
+static int collect_nets(Daemon *d, const DomainXml *x, NetList *out) {
+        _cleanup_(netdev_context_freep) NetDevContext *ctx = NULL;
+        if (x->n_ifaces == 0)
+                return 0;
+        out->items = calloc(x->n_ifaces, sizeof(NetFacts));
+        if (!out->items)
+                return -ENOMEM;
+        if (netdev_context_new(&ctx) < 0)
+                return -EIO;
+        for (size_t i = 0; i < x->n_ifaces; i++) {
+                const DomainInterface *nic = &x->ifaces[i];
+                const char *device = streq(nic->type, "network") ? nic->bridge : nic->source;
+                NetDev dev;
+                if (!nic->mac || (!streq(nic->type, "bridge") && !streq(nic->type, "network") &&
+                                  !streq(nic->type, "direct")))
+                        continue;
+                NetFacts *f = &out->items[out->n++];
+                *f = (NetFacts){ .vlan = -1, .mac = strdup(nic->mac) };
+                const char *seg = policy_segment_of(d->policy, nic->type, nic->source);
+                if (!f->mac || (seg && !(f->segment = strdup(seg))))
+                        return -ENOMEM;
+                if (!device || netdev_query(ctx, device, &dev) < 0 || !dev.exists)
+                        continue;
+                f->device = strdup(device);
+                f->kind = TAKE_PTR(dev.kind);
+                f->prefixes = TAKE_PTR(dev.prefixes);
+                f->vlan = dev.uplink_vlan;
+                netdev_done(&dev);
+        }
+        return 0;
+}
+
+/* This host's host-model CPU for the guest's emulator and virt type. */
+static void collect_cpu(Daemon *d, const DomainXml *x, char **ret_xml) {
+        _cleanup_free_ char *caps = NULL, *model = NULL;
+        if (!d->host_cpu_model) {
+                caps = virConnectGetCapabilities(d->conn);
+                if (caps)
+                        (void) host_cpu_model_from_caps(caps, &d->host_cpu_model);
+        }
+        _cleanup_free_ char *domcaps =
+                virConnectGetDomainCapabilities(d->conn, x->emulator, x->arch, x->machine, x->virt_type, 0);
+        if (domcaps)
+                (void) host_cpu_from_domcaps(domcaps, ret_xml, &model);
+}
+
+/* The facts as they are published now, formatted the same way, for comparison. */
+static int current_facts(const DomainXml *x, char **ret) {
+        if (!x->facts_host) {
+                *ret = NULL;
+                return 0;
+        }
+        SourceFacts f = { .host = x->facts_host, .disks = x->facts, .n_disks = x->n_facts,
+                          .cpu_model = x->src_cpu_model, .cpu_xml = x->src_cpu_xml,
+                          .nets = x->net_facts, .n_nets = x->n_net_facts };
+        return source_facts_format(&f, ret);
 }
 
 /* 1: published or nothing to do, 0: busy (retry later), <0: error. */
 static int publish_domain(Daemon *d, virDomainPtr dom) {
-        _cleanup_free_ char *xml = NULL, *err = NULL, *meta = NULL;
+        _cleanup_free_ char *xml = NULL, *err = NULL, *meta = NULL, *old = NULL, *cpu_xml = NULL;
         _cleanup_(domain_xml_freep) DomainXml *x = NULL;
         virDomainJobInfo job;
         FactList facts = { 0 };
+        NetList nets = { 0 };
         int r, state, reason;
 
         if (virDomainIsActive(dom) != 1)
@@ -97,24 +155,35 @@ static int publish_domain(Daemon *d, virDomainPtr dom) {
         if (r < 0)
                 return r;
         r = collect_facts(x, &facts);
-        if (r >= 0 && x->facts_host && streq(x->facts_host, d->hostname) && unchanged(x, &facts))
+        if (r >= 0)
+                r = collect_nets(d, x, &nets);
+        if (r >= 0) {
+                collect_cpu(d, x, &cpu_xml);
+                SourceFacts f = { .host = d->hostname, .disks = facts.items, .n_disks = facts.n,
+                                  .cpu_model = d->host_cpu_model, .cpu_xml = cpu_xml,
+                                  .nets = nets.items, .n_nets = nets.n };
+                r = source_facts_format(&f, &meta);
+        }
+        if (r >= 0)
+                r = current_facts(x, &old);
+        if (r >= 0 && old && streq(old, meta))
                 r = 1;
-        else if (r >= 0)
-                r = domain_facts_format(d->hostname, facts.items, facts.n, &meta);
-        if (r == 0) {
+        else if (r >= 0) {
                 r = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, meta, MG_XMLNS_PREFIX, MG_XMLNS,
                                          VIR_DOMAIN_AFFECT_LIVE);
                 if (r < 0) {
                         const virError *e = virGetLastError();
-                        log_warning("Cannot publish disk facts of %s: %s", x->name, e ? e->message : "?");
+                        log_warning("Cannot publish facts of %s: %s", x->name, e ? e->message : "?");
                         r = -EIO;
                 } else {
-                        LogFields f = { .message_id = MG_MSGID_PUBLISHED, .domain = x->name };
-                        log_struct(LOG_INFO, &f, "Published facts of %zu disk(s) of %s", facts.n, x->name);
+                        LogFields lf = { .message_id = MG_MSGID_PUBLISHED, .domain = x->name };
+                        log_struct(LOG_INFO, &lf, "Published facts of %zu disk(s), %zu interface(s) and the host CPU of %s",
+                                   facts.n, nets.n, x->name);
                         r = 1;
                 }
         }
         fact_list_done(&facts);
+        net_list_done(&nets);
         return r;
 }
 

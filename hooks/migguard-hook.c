@@ -94,22 +94,20 @@ static void report(const HookResult *res) {
                 fprintf(stderr, "%s\n", *l);
 }
 
-/* migguard-storage sits next to the real hook binary (we are run through
- * the qemu.d symlink), whatever PREFIX the build was configured with. */
-static char *storage_helper_path(void) {
+/* The helpers sit next to the real hook binary (we are run through the
+ * qemu.d symlink), whatever PREFIX the build was configured with. */
+static char *libexec_dir(void) {
         char exe[4096];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        char *slash, *p = NULL;
         if (n > 0) {
                 exe[n] = 0;
-                slash = strrchr(exe, '/');
-                if (slash) {
+                char *slash = strrchr(exe, '/');
+                if (slash && slash != exe) {
                         *slash = 0;
-                        if (asprintf(&p, "%s/migguard-storage", exe) < 0)
-                                p = NULL;
+                        return strdup(exe);
                 }
         }
-        return p ? p : strdup(MIGGUARD_LIBEXEC_DIR "/migguard-storage");
+        return strdup(MIGGUARD_LIBEXEC_DIR);
 }
 
 int main(int argc, char *argv[]) {
@@ -140,21 +138,22 @@ int main(int argc, char *argv[]) {
         alarm(HOOK_WATCHDOG_SEC);
 
         const char *cfg = getenv("MIGGUARD_CONFIG"), *run = getenv("MIGGUARD_RUN_DIR"),
-                   *helper = getenv("MIGGUARD_STORAGE_HELPER");
-        _cleanup_free_ char *state_dir = NULL, *helper_path = NULL;
+                   *libexec = getenv("MIGGUARD_LIBEXEC_DIR");
+        _cleanup_free_ char *state_dir = NULL, *exe_dir = NULL, *storage = NULL, *parity = NULL;
         HookEnv env = {
                 .config_file = cfg ? cfg : MIGGUARD_CONFIG_FILE,
                 .run_dir = run ? run : MIGGUARD_RUN_DIR,
-                .storage_helper = helper,
+
         };
         if (asprintf(&state_dir, "%s/incoming", env.run_dir) < 0)
                 return 1;
-        if (!env.storage_helper) {
-                helper_path = storage_helper_path();
-                if (!helper_path)
-                        return 1;
-                env.storage_helper = helper_path;
-        }
+        if (!libexec)
+                libexec = exe_dir = libexec_dir();
+        if (!libexec || asprintf(&storage, "%s/migguard-storage", libexec) < 0 ||
+            asprintf(&parity, "%s/migguard-parity", libexec) < 0)
+                return 1;
+        env.storage_helper = storage;
+        env.parity_helper = parity;
         env.state_dir = state_dir;
 
         _cleanup_free_ char *xml = NULL;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alloc-util.h"
+#include "strv.h"
 #include "xml-util.h"
 
 #define MAX_DISKS 1024
@@ -49,7 +50,37 @@ void domain_xml_free(DomainXml *d) {
         free(d->uuid);
         free(d->virt_type);
         free(d->facts_host);
+        free(d->emulator);
+        free(d->arch);
+        free(d->machine);
+        free(d->cpu_mode);
+        free(d->cpu_model);
+        free(d->cpu_check);
+        free(d->cpu_xml);
+        for (size_t i = 0; i < d->n_ifaces; i++) {
+                free(d->ifaces[i].mac);
+                free(d->ifaces[i].type);
+                free(d->ifaces[i].source);
+                free(d->ifaces[i].bridge);
+                free(d->ifaces[i].direct_mode);
+                free(d->ifaces[i].virtualport);
+        }
+        free(d->ifaces);
+        free(d->src_cpu_model);
+        free(d->src_cpu_xml);
+        for (size_t i = 0; i < d->n_net_facts; i++)
+                net_facts_done(&d->net_facts[i]);
+        free(d->net_facts);
         free(d);
+}
+
+void net_facts_done(NetFacts *f) {
+        free(f->mac);
+        free(f->device);
+        free(f->kind);
+        free(f->segment);
+        strv_free(f->prefixes);
+        *f = (NetFacts){ .vlan = -1 };
 }
 
 static int read_disk(xmlXPathContextPtr ctx, xmlNodePtr n, DomainDisk *d) {
@@ -92,7 +123,7 @@ static int read_facts_disk(xmlNodePtr n, ImageInfo *i) {
         return 0;
 }
 
-static int read_facts(xmlXPathContextPtr ctx, DomainXml *d) {
+static int read_disk_facts(xmlXPathContextPtr ctx, DomainXml *d) {
         /* libvirt puts only the element it was given in our namespace; its
          * children come back unqualified, so match them by local name. */
         _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr o =
@@ -102,13 +133,138 @@ static int read_facts(xmlXPathContextPtr ctx, DomainXml *d) {
         if (o->nodesetval->nodeNr > MAX_DISKS)
                 return -E2BIG;
 
-        d->facts_host = xpath_string(ctx, NULL, "/domain/metadata/mg:facts[1]/@host");
         d->facts = calloc((size_t) o->nodesetval->nodeNr, sizeof(ImageInfo));
         if (!d->facts)
                 return -ENOMEM;
         for (int i = 0; i < o->nodesetval->nodeNr; i++) {
                 d->n_facts++;
                 if (read_facts_disk(o->nodesetval->nodeTab[i], &d->facts[i]) < 0)
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+static int read_net_fact(xmlNodePtr n, NetFacts *f) {
+        _cleanup_free_ char *vlan = xml_prop(n, "vlan");
+        *f = (NetFacts){ .vlan = -1 };
+        f->mac = xml_prop(n, "mac");
+        f->device = xml_prop(n, "device");
+        f->kind = xml_prop(n, "kind");
+        f->segment = xml_prop(n, "segment");
+        if (!f->mac)
+                return -EINVAL;
+        if (vlan) {
+                uint64_t v;
+                if (parse_u64(vlan, &v) < 0 || v > 4095)
+                        return -EINVAL;
+                f->vlan = (int) v;
+        }
+        f->prefixes = calloc(1, sizeof(char *));
+        if (!f->prefixes)
+                return -ENOMEM;
+        for (xmlNodePtr c = n->children; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "prefix"))
+                        continue;
+                xmlChar *t = xmlNodeGetContent(c);
+                int r = t ? strv_push(&f->prefixes, (const char *) t) : 0;
+                xmlFree(t);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_source_host_facts(xmlXPathContextPtr ctx, DomainXml *d) {
+        d->src_cpu_model = xpath_string(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='host-cpu']/@model");
+        d->src_cpu_xml = xpath_string(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='host-cpu']");
+
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr o =
+                xpath_nodes(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='interface']");
+        int n = o && o->nodesetval ? o->nodesetval->nodeNr : 0;
+        if (n > MAX_DISKS)
+                return -E2BIG;
+        if (n == 0)
+                return 0;
+        d->net_facts = calloc((size_t) n, sizeof(NetFacts));
+        if (!d->net_facts)
+                return -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                d->n_net_facts++;
+                int r = read_net_fact(o->nodesetval->nodeTab[i], &d->net_facts[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_facts(xmlXPathContextPtr ctx, DomainXml *d) {
+        d->facts_host = xpath_string(ctx, NULL, "/domain/metadata/mg:facts[1]/@host");
+        int r = read_disk_facts(ctx, d);
+        return r < 0 ? r : read_source_host_facts(ctx, d);
+}
+
+static int read_interface(xmlXPathContextPtr ctx, xmlNodePtr n, DomainInterface *i) {
+        i->type = xml_prop(n, "type");
+        i->mac = xpath_string(ctx, n, "./mac/@address");
+        if (!i->type)
+                return -EINVAL;
+        if (streq(i->type, "bridge"))
+                i->source = xpath_string(ctx, n, "./source/@bridge");
+        else if (streq(i->type, "network")) {
+                i->source = xpath_string(ctx, n, "./source/@network");
+                i->bridge = xpath_string(ctx, n, "./source/@bridge");
+        } else
+                i->source = xpath_string(ctx, n, "./source/@dev");
+        i->direct_mode = xpath_string(ctx, n, "./source/@mode");
+        i->virtualport = xpath_string(ctx, n, "./virtualport/@type");
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr tags = xpath_nodes(ctx, n, "./vlan/tag");
+        i->n_vlan_tags = tags && tags->nodesetval ? (unsigned) tags->nodesetval->nodeNr : 0;
+        return i->type ? 0 : -EINVAL;
+}
+
+static char *node_to_string(xmlDocPtr doc, xmlNodePtr node) {
+        xmlBufferPtr b = xmlBufferCreate();
+        char *s = NULL;
+        if (b && xmlNodeDump(b, doc, node, 0, 0) >= 0)
+                s = strdup((const char *) xmlBufferContent(b));
+        if (b)
+                xmlBufferFree(b);
+        return s;
+}
+
+static int read_cpu_and_nics(xmlXPathContextPtr ctx, DomainXml *d) {
+        _cleanup_free_ char *vcpu = xpath_string(ctx, NULL, "/domain/vcpu"),
+                            *cur = xpath_string(ctx, NULL, "/domain/vcpu/@current");
+        uint64_t v = 1;
+        if ((cur && parse_u64(cur, &v) < 0) || (!cur && vcpu && parse_u64(vcpu, &v) < 0) || v > 65536)
+                return -EINVAL;
+        d->vcpus = (unsigned) v;
+        d->emulator = xpath_string(ctx, NULL, "/domain/devices/emulator");
+        d->arch = xpath_string(ctx, NULL, "/domain/os/type/@arch");
+        d->machine = xpath_string(ctx, NULL, "/domain/os/type/@machine");
+
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr cpu = xpath_nodes(ctx, NULL, "/domain/cpu");
+        if (cpu && cpu->nodesetval && cpu->nodesetval->nodeNr > 0) {
+                xmlNodePtr c = cpu->nodesetval->nodeTab[0];
+                d->cpu_mode = xml_prop(c, "mode");
+                if (!d->cpu_mode)
+                        d->cpu_mode = strdup("custom");
+                d->cpu_check = xml_prop(c, "check");
+                d->cpu_model = xpath_string(ctx, c, "./model");
+                d->cpu_xml = node_to_string(ctx->doc, c);
+                if (!d->cpu_mode || !d->cpu_xml)
+                        return -ENOMEM;
+        }
+
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr nics = xpath_nodes(ctx, NULL, "/domain/devices/interface");
+        int n = nics && nics->nodesetval ? nics->nodesetval->nodeNr : 0;
+        if (n > MAX_DISKS)
+                return -E2BIG;
+        if (n > 0 && !(d->ifaces = calloc((size_t) n, sizeof(DomainInterface))))
+                return -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                d->n_ifaces++;
+                if (read_interface(ctx, nics->nodesetval->nodeTab[i], &d->ifaces[i]) < 0)
                         return -EINVAL;
         }
         return 0;
@@ -169,14 +325,28 @@ int domain_xml_parse(const char *buf, size_t len, DomainXml **ret, char **ret_er
                         return refuse(ret_error, "domain XML has a <disk> without type or target", -EBADMSG);
         }
 
+        r = read_cpu_and_nics(ctx, d);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return refuse(ret_error, "domain XML has a malformed <vcpu> or <interface>", -EBADMSG);
+
         r = read_facts(ctx, d);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 return refuse(ret_error, "domain XML has malformed migguard metadata", -EBADMSG);
+        d->looks_live = d->facts_host || xpath_exists(ctx, NULL, "/domain/resource/partition");
 
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+const NetFacts *domain_xml_find_net_facts(const DomainXml *d, const char *mac) {
+        for (size_t i = 0; i < d->n_net_facts; i++)
+                if (mac && strcasecmp(d->net_facts[i].mac, mac) == 0)
+                        return &d->net_facts[i];
+        return NULL;
 }
 
 const ImageInfo *domain_xml_find_facts(const DomainXml *d, const char *target) {
@@ -205,6 +375,34 @@ static void add_attr_bool(xmlNodePtr n, const char *name, int v) {
 }
 
 int domain_facts_format(const char *host, const ImageInfo *facts, size_t n, char **ret) {
+        SourceFacts f = { .host = host, .disks = facts, .n_disks = n };
+        return source_facts_format(&f, ret);
+}
+
+static int add_net_fact(xmlNodePtr root, const NetFacts *f) {
+        xmlNodePtr e = xmlNewChild(root, NULL, (const xmlChar *) "interface", NULL);
+        if (!e)
+                return -ENOMEM;
+        add_attr_str(e, "mac", f->mac);
+        add_attr_str(e, "device", f->device);
+        add_attr_str(e, "kind", f->kind);
+        add_attr_str(e, "segment", f->segment);
+        if (f->vlan >= 0) {
+                char buf[16];
+                snprintf(buf, sizeof(buf), "%d", f->vlan);
+                add_attr_str(e, "vlan", buf);
+        }
+        for (char **p = f->prefixes; p && *p; p++)
+                if (!xmlNewTextChild(e, NULL, (const xmlChar *) "prefix", (const xmlChar *) *p))
+                        return -ENOMEM;
+        return 0;
+}
+
+int source_facts_format(const SourceFacts *f, char **ret) {
+        const char *host = f->host;
+        const ImageInfo *facts = f->disks;
+        size_t n = f->n_disks;
+
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc((const xmlChar *) "1.0");
         if (!doc)
                 return -ENOMEM;
@@ -230,6 +428,17 @@ int domain_facts_format(const char *host, const ImageInfo *facts, size_t n, char
                 add_attr_bool(e, "extended-l2", facts[i].extended_l2);
                 add_attr_str(e, "compression-type", facts[i].compression_type);
         }
+        if (f->cpu_xml) {
+                /* as text: a <cpu> element in our namespace would not be the
+                 * plain <cpu> libvirt's comparison wants back */
+                xmlNodePtr c = xmlNewTextChild(root, ns, (const xmlChar *) "host-cpu", (const xmlChar *) f->cpu_xml);
+                if (!c)
+                        return -ENOMEM;
+                add_attr_str(c, "model", f->cpu_model);
+        }
+        for (size_t i = 0; i < f->n_nets; i++)
+                if (add_net_fact(root, &f->nets[i]) < 0)
+                        return -ENOMEM;
 
         xmlBufferPtr b = xmlBufferCreate();
         if (!b)

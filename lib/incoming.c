@@ -20,10 +20,13 @@
 #include "policy.h"
 #include "provision.h"
 #include "spawn-util.h"
+
+#include <json-c/json.h>
 #include "strv.h"
 
 #define STATE_LOCK_TIMEOUT_MS (30 * 1000)
 #define STORAGE_HELPER_TIMEOUT_MS (60 * 1000)
+#define PARITY_HELPER_TIMEOUT_MS (30 * 1000)
 
 void hook_result_done(HookResult *r) {
         for (size_t i = 0; i < r->n_notes; i++) {
@@ -146,6 +149,38 @@ static int ensure_pools(const HookEnv *env, const IncomingState *s, HookResult *
         return 0;
 }
 
+/* CPU, vCPU and network parity, in migguard-parity (it needs libvirt). */
+static int check_parity(const HookEnv *env, const Policy *p, const char *xml, size_t len, HookResult *res) {
+        char *argv[] = { (char *) env->parity_helper, (char *) env->config_file, NULL };
+        _cleanup_free_ char *line = NULL;
+        SpawnResult out = { 0 };
+
+        if (p->cpu_check == CHECK_OFF && p->vcpus_over_cores == CHECK_OFF && p->network_check == CHECK_OFF)
+                return 0;
+        int r = spawn_run_input(argv, xml, len, PARITY_HELPER_TIMEOUT_MS, &out);
+        if (r < 0 || out.exit_status != 0 || !out.out) {
+                if (out.err)
+                        out.err[strcspn(out.err, "\n")] = 0;
+                r = asprintf(&line, "cannot check CPU and network parity: %s",
+                             r < 0 ? strerror(-r) : out.err && *out.err ? out.err : "checker failed");
+                spawn_result_done(&out);
+                return r < 0 ? -ENOMEM : fail(res, line);
+        }
+        struct json_object *o = json_tokener_parse(out.out), *a;
+        spawn_result_done(&out);
+        if (!o)
+                return fail(res, "cannot check CPU and network parity: unreadable checker output");
+        r = 0;
+        if (json_object_object_get_ex(o, "refusals", &a) && json_object_is_type(a, json_type_array))
+                for (size_t i = 0; r >= 0 && i < json_object_array_length(a); i++)
+                        r = refuse(res, json_object_get_string(json_object_array_get_idx(a, i)));
+        if (r >= 0 && json_object_object_get_ex(o, "warnings", &a) && json_object_is_type(a, json_type_array))
+                for (size_t i = 0; r >= 0 && i < json_object_array_length(a); i++)
+                        r = note(res, NOTE_WARNING, NULL, NULL, json_object_get_string(json_object_array_get_idx(a, i)));
+        json_object_put(o);
+        return r;
+}
+
 int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, HookResult *res) {
         _cleanup_(domain_xml_freep) DomainXml *d = NULL;
         _cleanup_(policy_freep) Policy *p = NULL;
@@ -168,6 +203,12 @@ int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, Hook
         if (r < 0)
                 return fail(res, err ? err : "cannot load policy");
 
+        /* before taking the state lock: no migguard lock is ever held
+         * across a libvirt call */
+        r = check_parity(env, p, xml, len, res);
+        if (r < 0)
+                return r;
+
         r = incoming_state_lock(env->state_dir, STATE_LOCK_TIMEOUT_MS, &lock);
         if (r < 0)
                 return fail(res, "cannot lock /run/migguard state (another migration stuck?)");
@@ -181,7 +222,7 @@ int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, Hook
                 if (r < 0)
                         return r;
         }
-        if (refusals[0] || s->n_disks == 0)
+        if (refusals[0] || res->exit_status || s->n_disks == 0)
                 return 0;
 
         r = daemon_lock_is_held(env->run_dir);

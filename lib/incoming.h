@@ -16,6 +16,7 @@ typedef struct HookEnv {
         const char *run_dir;        /* /run/migguard */
         const char *state_dir;      /* /run/migguard/incoming */
         const char *storage_helper; /* migguard-storage */
+        const char *parity_helper;  /* migguard-parity */
 } HookEnv;
 
 typedef enum NoteKind {

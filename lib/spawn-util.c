@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,9 +113,39 @@ static int find_program(const char *name, char **ret) {
         return -ENOENT;
 }
 
+/* stdin from a sealed-size memory file: no pipe, so no write/read deadlock */
+static int input_fd(const char *input, size_t len) {
+        _cleanup_close_ int fd = memfd_create("migguard-input", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(fd, input + done, len - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += (size_t) n;
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
 int spawn_run(char *const *argv, int timeout_ms, SpawnResult *ret) {
+        return spawn_run_input(argv, NULL, 0, timeout_ms, ret);
+}
+
+int spawn_run_input(char *const *argv, const char *input, size_t len, int timeout_ms, SpawnResult *ret) {
         int out[2] = { -1, -1 }, err[2] = { -1, -1 }, r;
         _cleanup_free_ char *exe = NULL;
+        _cleanup_close_ int in = -1;
+
+        if (input) {
+                in = input_fd(input, len);
+                if (in < 0)
+                        return in;
+        }
 
         r = find_program(argv[0], &exe);
         if (r < 0)
@@ -131,7 +162,10 @@ int spawn_run(char *const *argv, int timeout_ms, SpawnResult *ret) {
                 return r;
         }
         posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        if (in >= 0)
+                posix_spawn_file_actions_adddup2(&fa, in, 0);
+        else
+                posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, out[1], 1);
         posix_spawn_file_actions_adddup2(&fa, err[1], 2);
         r = posix_spawn(&pid, exe, &fa, NULL, argv, (char *const *) spawn_env);

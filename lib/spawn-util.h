@@ -22,3 +22,5 @@ void spawn_result_done(SpawnResult *r);
 
 /* Run argv[0] (searched in a fixed system PATH) and wait at most @timeout_ms. */
 int spawn_run(char *const *argv, int timeout_ms, SpawnResult *ret);
+/* The same with @input (@len bytes) on the child's stdin. */
+int spawn_run_input(char *const *argv, const char *input, size_t len, int timeout_ms, SpawnResult *ret);

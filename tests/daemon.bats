@@ -100,7 +100,7 @@ PY
         migrate vg --live --copy-storage-all
         assert_running hb vg
         for ((i = 0; i < 100; i++)); do
-                grep -q "Published facts of 1 disk(s) of vg" "$(rig_hostdir hb)/migguardd.log" && break
+                grep -q "Published facts of 1 disk(s), .* of vg" "$(rig_hostdir hb)/migguardd.log" && break
                 sleep 0.1
         done
         rig_libvirtd_restart hb

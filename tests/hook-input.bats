@@ -12,7 +12,7 @@ setup() {
         RUN=$BATS_TEST_TMPDIR/run CONF=$BATS_TEST_TMPDIR/etc/migguard.conf
         IMGDIR=$BATS_TEST_TMPDIR/images
         mkdir -p "$RUN" "$BATS_TEST_TMPDIR/etc" "$IMGDIR"
-        printf '[provision]\nallowed-dirs = %s\n' "$IMGDIR" >"$CONF"
+        printf '[provision]\nallowed-dirs = %s\n[cpu]\ncheck = off\nvcpus-over-cores = off\n[network]\ncheck = off\n' "$IMGDIR" >"$CONF"
 }
 
 # hook OP SUBOP < xml: run like libvirt does (env cleared but for our test dirs).
@@ -142,4 +142,13 @@ EOF2
         done
         run hook prepare begin <<<"$(domain '')"
         [ "$status" -eq 0 ]
+}
+
+@test "parity checks cannot reach libvirt: refused with the reason, nothing created" {
+        printf '[provision]\nallowed-dirs = %s\n' "$IMGDIR" >"$CONF"
+        run hook migrate begin <<<"$(domain '')"
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"migguard: cannot check CPU and network parity: cannot connect to libvirt to check CPU and networks"* ]]
+        assert_nothing_created
 }

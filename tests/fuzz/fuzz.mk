@@ -7,7 +7,7 @@
 
 CLANG      ?= clang
 PKG_CONFIG ?= pkg-config
-PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng
+PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng libnl-route-3.0
 BUILD      ?= build/fuzz
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
