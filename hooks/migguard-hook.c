@@ -154,6 +154,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         env.storage_helper = storage;
         env.parity_helper = parity;
+        env.uri = getenv("MIGGUARD_CONNECT_URI"); /* tests; libvirt clears the environment */
         env.state_dir = state_dir;
 
         _cleanup_free_ char *xml = NULL;

@@ -9,7 +9,7 @@
  * capabilities, networks): the migrating domain does not exist yet and no
  * domain is looked up, so nothing here can wait on a domain lock.
  *
- *   migguard-parity POLICY-FILE < domain.xml
+ *   migguard-parity POLICY-FILE [URI] < domain.xml      (URI: qemu:///system)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -149,8 +149,8 @@ int main(int argc, char *argv[]) {
         ParityResult res = { 0 };
         size_t len;
 
-        if (argc != 2) {
-                fprintf(stderr, "usage: migguard-parity POLICY-FILE < domain.xml\n");
+        if (argc < 2 || argc > 3) {
+                fprintf(stderr, "usage: migguard-parity POLICY-FILE [URI] < domain.xml\n");
                 return 2;
         }
         if (read_all(stdin, &xml, &len) < 0 || domain_xml_parse(xml, len, &d, &err) < 0) {
@@ -162,7 +162,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         virSetErrorFunc(NULL, silent);
-        conn = virConnectOpen("qemu:///system");
+        conn = virConnectOpen(argc > 2 ? argv[2] : "qemu:///system");
         if (!conn) {
                 fprintf(stderr, "cannot connect to libvirt to check CPU and networks\n");
                 return 1;

@@ -151,7 +151,8 @@ static int ensure_pools(const HookEnv *env, const IncomingState *s, HookResult *
 
 /* CPU, vCPU and network parity, in migguard-parity (it needs libvirt). */
 static int check_parity(const HookEnv *env, const Policy *p, const char *xml, size_t len, HookResult *res) {
-        char *argv[] = { (char *) env->parity_helper, (char *) env->config_file, NULL };
+        char *argv[] = { (char *) env->parity_helper, (char *) env->config_file,
+                         (char *) (env->uri ? env->uri : "qemu:///system"), NULL };
         _cleanup_free_ char *line = NULL;
         SpawnResult out = { 0 };
 

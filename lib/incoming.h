@@ -17,6 +17,7 @@ typedef struct HookEnv {
         const char *state_dir;      /* /run/migguard/incoming */
         const char *storage_helper; /* migguard-storage */
         const char *parity_helper;  /* migguard-parity */
+        const char *uri;            /* libvirt URI for the parity checks */
 } HookEnv;
 
 typedef enum NoteKind {

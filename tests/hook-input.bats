@@ -146,7 +146,9 @@ EOF2
 
 @test "parity checks cannot reach libvirt: refused with the reason, nothing created" {
         printf '[provision]\nallowed-dirs = %s\n' "$IMGDIR" >"$CONF"
-        run hook migrate begin <<<"$(domain '')"
+        run env -i MIGGUARD_RUN_DIR="$RUN" MIGGUARD_STATE_DIR="$RUN" MIGGUARD_CONFIG="$CONF" \
+                MIGGUARD_CONNECT_URI="qemu+unix:///system?socket=$BATS_TEST_TMPDIR/no-such-socket" \
+                "$HOOK" guest migrate begin - <<<"$(domain '')"
         echo "$output"
         [ "$status" -eq 1 ]
         [[ "$output" == *"migguard: cannot check CPU and network parity: cannot connect to libvirt to check CPU and networks"* ]]
