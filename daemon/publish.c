@@ -85,8 +85,8 @@ static int collect_nets(Daemon *d, const DomainXml *x, NetList *out) {
                 const DomainInterface *nic = &x->ifaces[i];
                 const char *device = streq(nic->type, "network") ? nic->bridge : nic->source;
                 NetDev dev;
-                if (!nic->mac || (!streq(nic->type, "bridge") && !streq(nic->type, "network") &&
-                                  !streq(nic->type, "direct")))
+                if (!nic->mac ||
+                    (!streq(nic->type, "bridge") && !streq(nic->type, "network") && !streq(nic->type, "direct")))
                         continue;
                 NetFacts *f = &out->items[out->n++];
                 *f = (NetFacts){ .vlan = -1, .mac = strdup(nic->mac) };
@@ -124,9 +124,13 @@ static int current_facts(const DomainXml *x, char **ret) {
                 *ret = NULL;
                 return 0;
         }
-        SourceFacts f = { .host = x->facts_host, .disks = x->facts, .n_disks = x->n_facts,
-                          .cpu_model = x->src_cpu_model, .cpu_xml = x->src_cpu_xml,
-                          .nets = x->net_facts, .n_nets = x->n_net_facts };
+        SourceFacts f = { .host = x->facts_host,
+                          .disks = x->facts,
+                          .n_disks = x->n_facts,
+                          .cpu_model = x->src_cpu_model,
+                          .cpu_xml = x->src_cpu_xml,
+                          .nets = x->net_facts,
+                          .n_nets = x->n_net_facts };
         return source_facts_format(&f, ret);
 }
 
@@ -159,9 +163,13 @@ static int publish_domain(Daemon *d, virDomainPtr dom) {
                 r = collect_nets(d, x, &nets);
         if (r >= 0) {
                 collect_cpu(d, x, &cpu_xml);
-                SourceFacts f = { .host = d->hostname, .disks = facts.items, .n_disks = facts.n,
-                                  .cpu_model = d->host_cpu_model, .cpu_xml = cpu_xml,
-                                  .nets = nets.items, .n_nets = nets.n };
+                SourceFacts f = { .host = d->hostname,
+                                  .disks = facts.items,
+                                  .n_disks = facts.n,
+                                  .cpu_model = d->host_cpu_model,
+                                  .cpu_xml = cpu_xml,
+                                  .nets = nets.items,
+                                  .n_nets = nets.n };
                 r = source_facts_format(&f, &meta);
         }
         if (r >= 0)
@@ -177,8 +185,9 @@ static int publish_domain(Daemon *d, virDomainPtr dom) {
                         r = -EIO;
                 } else {
                         LogFields lf = { .message_id = MG_MSGID_PUBLISHED, .domain = x->name };
-                        log_struct(LOG_INFO, &lf, "Published facts of %zu disk(s), %zu interface(s) and the host CPU of %s",
-                                   facts.n, nets.n, x->name);
+                        log_struct(LOG_INFO, &lf,
+                                   "Published facts of %zu disk(s), %zu interface(s) and the host CPU of %s", facts.n,
+                                   nets.n, x->name);
                         r = 1;
                 }
         }

@@ -78,6 +78,21 @@ static const char *const msgids[] = {
         [NOTE_WARNING] = MG_MSGID_WARNING,
 };
 
+/* The check a decision belongs to, from its text's first word. */
+static const char *check_of(const char *text) {
+        static const struct {
+                const char *prefix, *check;
+        } map[] = { { "cpu:", "cpu" },
+                    { "vcpus:", "vcpus" },
+                    { "interface ", "network" },
+                    { "disk ", "provision" },
+                    { "directory ", "provision" } };
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (strncmp(text, map[i].prefix, strlen(map[i].prefix)) == 0)
+                        return map[i].check;
+        return NULL;
+}
+
 static void report(const HookResult *res) {
         for (size_t i = 0; i < res->n_notes; i++) {
                 const HookNote *n = &res->notes[i];
@@ -85,7 +100,7 @@ static void report(const HookResult *res) {
                                 .domain = res->domain,
                                 .disk = n->disk,
                                 .path = n->path,
-                                .check = n->kind == NOTE_REFUSED ? "provision" : NULL };
+                                .check = check_of(n->text) };
                 log_struct(n->kind == NOTE_WARNING || n->kind == NOTE_REFUSED ? LOG_WARNING : LOG_INFO, &f, "%s%s%s",
                            n->text, n->path && !strstr(n->text, n->path) ? ": " : "",
                            n->path && !strstr(n->text, n->path) ? n->path : "");
@@ -147,8 +162,10 @@ int main(int argc, char *argv[]) {
         };
         if (asprintf(&state_dir, "%s/incoming", env.run_dir) < 0)
                 return 1;
-        if (!libexec)
-                libexec = exe_dir = libexec_dir();
+        if (!libexec) {
+                exe_dir = libexec_dir();
+                libexec = exe_dir;
+        }
         if (!libexec || asprintf(&storage, "%s/migguard-storage", libexec) < 0 ||
             asprintf(&parity, "%s/migguard-parity", libexec) < 0)
                 return 1;

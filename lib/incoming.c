@@ -163,7 +163,9 @@ static int check_parity(const HookEnv *env, const Policy *p, const char *xml, si
                 if (out.err)
                         out.err[strcspn(out.err, "\n")] = 0;
                 r = asprintf(&line, "cannot check CPU and network parity: %s",
-                             r < 0 ? strerror(-r) : out.err && *out.err ? out.err : "checker failed");
+                             r < 0                 ? strerror(-r)
+                             : out.err && *out.err ? out.err
+                                                   : "checker failed");
                 spawn_result_done(&out);
                 return r < 0 ? -ENOMEM : fail(res, line);
         }
@@ -177,7 +179,8 @@ static int check_parity(const HookEnv *env, const Policy *p, const char *xml, si
                         r = refuse(res, json_object_get_string(json_object_array_get_idx(a, i)));
         if (r >= 0 && json_object_object_get_ex(o, "warnings", &a) && json_object_is_type(a, json_type_array))
                 for (size_t i = 0; r >= 0 && i < json_object_array_length(a); i++)
-                        r = note(res, NOTE_WARNING, NULL, NULL, json_object_get_string(json_object_array_get_idx(a, i)));
+                        r = note(res, NOTE_WARNING, NULL, NULL,
+                                 json_object_get_string(json_object_array_get_idx(a, i)));
         json_object_put(o);
         return r;
 }

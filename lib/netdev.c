@@ -45,8 +45,7 @@ int netdev_context_new(NetDevContext **ret) {
                 return -ENOMEM;
         if (nl_connect(c->sock, NETLINK_ROUTE) < 0)
                 return -EIO;
-        if (rtnl_link_alloc_cache(c->sock, AF_UNSPEC, &c->links) < 0 ||
-            rtnl_addr_alloc_cache(c->sock, &c->addrs) < 0)
+        if (rtnl_link_alloc_cache(c->sock, AF_UNSPEC, &c->links) < 0 || rtnl_addr_alloc_cache(c->sock, &c->addrs) < 0)
                 return -EIO;
         *ret = TAKE_PTR(c);
         return 0;
@@ -82,8 +81,8 @@ int prefix_network(const char *addr_with_len, char **ret) {
         return asprintf(ret, "%s/%d", out, len) < 0 ? -ENOMEM : 0;
 }
 
-bool prefixes_intersect(char * const *a, char * const *b) {
-        for (char * const *i = a; i && *i; i++)
+bool prefixes_intersect(char *const *a, char *const *b) {
+        for (char *const *i = a; i && *i; i++)
                 if (strv_contains(b, *i))
                         return true;
         return false;

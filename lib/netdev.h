@@ -34,4 +34,4 @@ void netdev_done(NetDev *d);
 /* "198.51.100.7/24" -> "198.51.100.0/24" (IPv4 and IPv6). */
 int prefix_network(const char *addr_with_len, char **ret);
 /* True if the two prefix lists share at least one network. */
-bool prefixes_intersect(char * const *a, char * const *b);
+bool prefixes_intersect(char *const *a, char *const *b);

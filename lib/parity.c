@@ -36,7 +36,7 @@ const char *policy_segment_of(const Policy *p, const char *iface_type, const cha
                 return NULL;
         for (size_t i = 0; i < p->n_segments; i++) {
                 const Segment *s = &p->segments[i];
-                char **l = streq(iface_type, "network") ? s->networks
+                char **l = streq(iface_type, "network")  ? s->networks
                            : streq(iface_type, "direct") ? s->devices
                                                          : s->bridges;
                 if (strv_contains(l, name))

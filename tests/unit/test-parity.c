@@ -10,10 +10,10 @@
 #include "strv.h"
 
 typedef struct FakeHost {
-        int cpu_result;         /* what compare_cpu returns */
+        int cpu_result; /* what compare_cpu returns */
         bool virttype_ok;
         const char *cpu_model;
-        int network_state;      /* 1 active, 0 inactive, -ENOENT */
+        int network_state; /* 1 active, 0 inactive, -ENOENT */
         const char *net_bridge;
         bool dev_exists, dev_up;
         const char *dev_kind;
@@ -65,16 +65,26 @@ static unsigned long f_version(void *ud) {
 static const ParityOps ops = { f_compare, f_virttype, f_model, f_network, f_netdev, f_cpus, f_version };
 
 static FakeHost same_host(void) {
-        return (FakeHost){ .cpu_result = 1, .virttype_ok = true, .cpu_model = "EPYC-Rome", .network_state = 1,
-                           .net_bridge = "virbr0", .dev_exists = true, .dev_up = true, .dev_kind = "bridge",
-                           .dev_prefix = "198.51.100.0/24", .dev_vlan = -1, .cpus = 2, .version = 9000000 };
+        return (FakeHost){ .cpu_result = 1,
+                           .virttype_ok = true,
+                           .cpu_model = "EPYC-Rome",
+                           .network_state = 1,
+                           .net_bridge = "virbr0",
+                           .dev_exists = true,
+                           .dev_up = true,
+                           .dev_kind = "bridge",
+                           .dev_prefix = "198.51.100.0/24",
+                           .dev_vlan = -1,
+                           .cpus = 2,
+                           .version = 9000000 };
 }
 
 #define MAC "52:54:00:aa:bb:cc"
-#define FACTS_BR                                                                                                   \
-        "<metadata><migguard:facts xmlns:migguard='urn:migguard:domain:1' host='ha'>"                              \
-        "<migguard:host-cpu model='EPYC-Rome'>&lt;cpu mode='custom'&gt;&lt;model&gt;EPYC-Rome&lt;/model&gt;&lt;/cpu&gt;</migguard:host-cpu>" \
-        "<migguard:interface mac='" MAC "' device='br0' kind='bridge' segment='prod'>"                             \
+#define FACTS_BR                                                                                                       \
+        "<metadata><migguard:facts xmlns:migguard='urn:migguard:domain:1' host='ha'>"                                  \
+        "<migguard:host-cpu model='EPYC-Rome'>&lt;cpu "                                                                \
+        "mode='custom'&gt;&lt;model&gt;EPYC-Rome&lt;/model&gt;&lt;/cpu&gt;</migguard:host-cpu>"                        \
+        "<migguard:interface mac='" MAC "' device='br0' kind='bridge' segment='prod'>"                                 \
         "<migguard:prefix>198.51.100.0/24</migguard:prefix></migguard:interface></migguard:facts></metadata>"
 
 static DomainXml *parse(const char *cpu, const char *nic, const char *meta, unsigned vcpus) {
@@ -82,7 +92,8 @@ static DomainXml *parse(const char *cpu, const char *nic, const char *meta, unsi
         DomainXml *d = NULL;
         ASSERT_TRUE(asprintf(&xml,
                              "<domain type='qemu'><name>g</name><uuid>0f0e0d0c-0b0a-0908-0706-050403020100</uuid>"
-                             "<vcpu>%u</vcpu><resource><partition>/machine</partition></resource>%s%s<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+                             "<vcpu>%u</vcpu><resource><partition>/machine</partition></resource>%s%s<os><type "
+                             "arch='x86_64' machine='pc'>hvm</type></os>"
                              "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>%s</devices></domain>",
                              vcpus, meta ? meta : "", cpu ? cpu : "", nic ? nic : "") > 0);
         ASSERT_OK(domain_xml_parse(xml, strlen(xml), &d, &err));
@@ -133,10 +144,12 @@ TEST(every_mismatch_reported) {
         _cleanup_free_ char *all = NULL;
         ASSERT_OK(strv_join(r.refusals, "\n", &all));
         ASSERT_CONTAINS(all, "cpu: guest type 'qemu' cannot run here: the accel 'kvm' is not supported");
-        ASSERT_CONTAINS(all, "cpu: guest CPU Icelake-Server is not compatible with this host: Host CPU does not provide");
+        ASSERT_CONTAINS(all,
+                        "cpu: guest CPU Icelake-Server is not compatible with this host: Host CPU does not provide");
         ASSERT_CONTAINS(all, "vcpus: guest has 4 vCPUs, this host has 2 online CPUs");
         ASSERT_CONTAINS(all, "interface " MAC " bridge br0: segment differs: source prod, here none");
-        ASSERT_CONTAINS(all, "interface " MAC " bridge br0: segment differs: source 198.51.100.0/24, here 203.0.113.0/24");
+        ASSERT_CONTAINS(all,
+                        "interface " MAC " bridge br0: segment differs: source 198.51.100.0/24, here 203.0.113.0/24");
         ASSERT_EQ(strv_length(r.refusals), 5u);
         parity_result_done(&r);
         domain_xml_free(d);
@@ -145,8 +158,8 @@ TEST(every_mismatch_reported) {
 TEST(warn_and_off) {
         FakeHost h = same_host();
         h.dev_exists = false;
-        DomainXml *d = parse(NULL, "<interface type='bridge'><mac address='" MAC "'/><source bridge='br9'/></interface>",
-                             NULL, 1);
+        DomainXml *d = parse(
+                NULL, "<interface type='bridge'><mac address='" MAC "'/><source bridge='br9'/></interface>", NULL, 1);
         ParityResult r = run("[network]\ncheck = warn\n", d, &h);
         ASSERT_EQ(strv_length(r.refusals), 0u);
         ASSERT_EQ(strv_length(r.warnings), 1u);
@@ -161,10 +174,11 @@ TEST(warn_and_off) {
 TEST(bridge_kind_down_network_states) {
         FakeHost h = same_host();
         h.dev_kind = "";
-        DomainXml *d = parse(NULL, "<interface type='bridge'><mac address='" MAC "'/><source bridge='eth0'/></interface>",
-                             NULL, 1);
+        DomainXml *d = parse(
+                NULL, "<interface type='bridge'><mac address='" MAC "'/><source bridge='eth0'/></interface>", NULL, 1);
         ParityResult r = run(NULL, d, &h);
-        ASSERT_STREQ(r.refusals[0], "interface " MAC " bridge eth0: bridge eth0 is not a bridge here (kind 'plain device')");
+        ASSERT_STREQ(r.refusals[0],
+                     "interface " MAC " bridge eth0: bridge eth0 is not a bridge here (kind 'plain device')");
         parity_result_done(&r);
         h.dev_kind = "bridge";
         h.dev_up = false;
@@ -173,7 +187,8 @@ TEST(bridge_kind_down_network_states) {
         parity_result_done(&r);
         domain_xml_free(d);
 
-        d = parse(NULL, "<interface type='network'><mac address='" MAC "'/><source network='prod'/></interface>", NULL, 1);
+        d = parse(NULL, "<interface type='network'><mac address='" MAC "'/><source network='prod'/></interface>", NULL,
+                  1);
         h = same_host();
         h.network_state = -ENOENT;
         r = run(NULL, d, &h);
@@ -193,7 +208,8 @@ TEST(vlan_and_uplink) {
                              "<vlan><tag id='42'/></vlan></interface>",
                              NULL, 1);
         ParityResult r = run(NULL, d, &h);
-        ASSERT_CONTAINS(r.refusals[0], "VLAN tag cannot be honoured here (Linux bridge without VLAN filtering support)");
+        ASSERT_CONTAINS(r.refusals[0],
+                        "VLAN tag cannot be honoured here (Linux bridge without VLAN filtering support)");
         parity_result_done(&r);
         h.dev_kind = "openvswitch";
         r = run(NULL, d, &h);
@@ -205,10 +221,12 @@ TEST(vlan_and_uplink) {
         h.dev_vlan = 20;
         d = parse(NULL, "<interface type='bridge'><mac address='" MAC "'/><source bridge='br0'/></interface>",
                   "<metadata><migguard:facts xmlns:migguard='urn:migguard:domain:1' host='ha'>"
-                  "<migguard:interface mac='" MAC "' device='br0' kind='bridge' vlan='10'/></migguard:facts></metadata>",
+                  "<migguard:interface mac='" MAC
+                  "' device='br0' kind='bridge' vlan='10'/></migguard:facts></metadata>",
                   1);
         r = run(NULL, d, &h);
-        ASSERT_STREQ(r.refusals[0], "interface " MAC " bridge br0: uplink VLAN differs: source 10, here 20 (device br0)");
+        ASSERT_STREQ(r.refusals[0],
+                     "interface " MAC " bridge br0: uplink VLAN differs: source 10, here 20 (device br0)");
         parity_result_done(&r);
         domain_xml_free(d);
 }
@@ -223,7 +241,8 @@ TEST(passthrough_and_same_model) {
         h.cpu_result = 2;
         r = run("[cpu]\nmatch = same-model\n", d, &h);
         ASSERT_EQ(strv_length(r.refusals), 2u);
-        ASSERT_CONTAINS(r.refusals[0], "cpu: host-passthrough needs the same host CPU: source EPYC-Rome, here Skylake-Client");
+        ASSERT_CONTAINS(r.refusals[0],
+                        "cpu: host-passthrough needs the same host CPU: source EPYC-Rome, here Skylake-Client");
         ASSERT_STREQ(r.refusals[1], "cpu: host CPU model differs: source EPYC-Rome, here Skylake-Client");
         parity_result_done(&r);
         domain_xml_free(d);
