@@ -301,9 +301,15 @@ _rig_remove_cgroups() {
 
 # --- hosts ------------------------------------------------------------------
 
-# rig_up: creates hosts ha and hb and waits until both libvirtds answer.
-# Cleans up the leftovers of an earlier rig first.
+# rig_up: start both hosts; one retry after a clean rig_down, so a
+# transient start-up failure (shown on stderr) does not fail a whole suite.
 rig_up() {
+    _rig_up_once && return 0
+    _rig_err "rig_up failed once; retrying"
+    _rig_up_once
+}
+
+_rig_up_once() {
     local t0 c h H m boot kname iname pid pids ok missing=""
     t0=$(_rig_now_ms)
     [ "$(id -u)" = 0 ] || { _rig_err "rig_up must run as root"; return 1; }
@@ -383,6 +389,10 @@ rig_up() {
         wait "$pid" || ok=0
     done
     if [ $ok = 0 ]; then
+        for h in $RIG_HOSTS; do
+            echo "rig: last lines of $h's holder.log:" >&2
+            tail -n 15 "$(_rig_hostdir "$h")/holder.log" 2>/dev/null | sed 's/^/rig:   /' >&2
+        done
         rig_down
         return 1
     fi
