@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "domain-xml.h"
 #include "log.h"
 #include "strv.h"
 
@@ -35,6 +36,17 @@ static int on_lifecycle(virConnectPtr conn _unused_, virDomainPtr dom, int event
                 /* `virsh migrate --suspend`: completed, left paused */
                 if (detail == VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)
                         daemon_commit_incoming(d, uuid, "incoming migration completed, guest paused");
+                /* source switchover: QEMU still talks to the destination */
+                if (detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED)
+                        daemon_note_peer(d, dom, uuid);
+                break;
+        case VIR_DOMAIN_EVENT_STOPPED:
+                if (detail == VIR_DOMAIN_EVENT_STOPPED_MIGRATED)
+                        daemon_source_migrated(d, dom, uuid, NULL);
+                break;
+        case VIR_DOMAIN_EVENT_DEFINED:
+                /* a --config change: the published definition must follow */
+                daemon_queue_publish(d, uuid);
                 break;
         case VIR_DOMAIN_EVENT_STARTED:
                 /* an incoming guest is published once it resumed: until
@@ -53,6 +65,14 @@ static void on_device_added(virConnectPtr conn _unused_, virDomainPtr dom, const
                 daemon_queue_publish(opaque, uuid);
 }
 
+static void on_metadata(virConnectPtr conn _unused_, virDomainPtr dom, int type _unused_, const char *nsuri,
+                        void *opaque) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        /* our own live facts changing is no news */
+        if ((!nsuri || !streq(nsuri, MG_XMLNS)) && virDomainGetUUIDString(dom, uuid) >= 0)
+                daemon_queue_publish(opaque, uuid);
+}
+
 static void on_close(virConnectPtr conn _unused_, int reason, void *opaque) {
         Daemon *d = opaque;
         log_warning("Connection to libvirt lost (reason %d), reconnecting", reason);
@@ -67,10 +87,12 @@ void daemon_disconnect(Daemon *d) {
                 (void) virConnectDomainEventDeregisterAny(d->conn, d->lifecycle_cb);
         if (d->device_cb >= 0)
                 (void) virConnectDomainEventDeregisterAny(d->conn, d->device_cb);
+        if (d->metadata_cb >= 0)
+                (void) virConnectDomainEventDeregisterAny(d->conn, d->metadata_cb);
         (void) virConnectUnregisterCloseCallback(d->conn, on_close);
         (void) virConnectClose(d->conn);
         d->conn = NULL;
-        d->lifecycle_cb = d->device_cb = -1;
+        d->lifecycle_cb = d->device_cb = d->metadata_cb = -1;
 }
 
 int daemon_connect(Daemon *d) {
@@ -88,6 +110,8 @@ int daemon_connect(Daemon *d) {
                                                            VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), d, NULL);
         d->device_cb = virConnectDomainEventRegisterAny(d->conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
                                                         VIR_DOMAIN_EVENT_CALLBACK(on_device_added), d, NULL);
+        d->metadata_cb = virConnectDomainEventRegisterAny(d->conn, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                                          VIR_DOMAIN_EVENT_CALLBACK(on_metadata), d, NULL);
         if (d->lifecycle_cb < 0) {
                 daemon_disconnect(d);
                 return -EIO;
@@ -98,6 +122,7 @@ int daemon_connect(Daemon *d) {
 
         /* Whatever happened while we were away. */
         daemon_reconcile(d);
+        daemon_reconcile_sources(d);
         daemon_queue_publish_all(d);
         return 0;
 }

@@ -106,6 +106,9 @@ int main(int argc, char *argv[]) {
                 .run_dir = MIGGUARD_RUN_DIR,
                 .lifecycle_cb = -1,
                 .device_cb = -1,
+                .metadata_cb = -1,
+                .persist_timer = -1,
+                .lib_dir = "/var/lib/migguard",
                 .reconnect_timer = -1,
                 .reconcile_timer = -1,
                 .publish_timer = -1,
@@ -118,7 +121,9 @@ int main(int argc, char *argv[]) {
                 help();
                 return 2;
         }
-        const char *run = getenv("MIGGUARD_RUN_DIR");
+        const char *run = getenv("MIGGUARD_RUN_DIR"), *lib = getenv("MIGGUARD_STATE_DIR");
+        if (lib)
+                d.lib_dir = lib;
         if (run)
                 d.run_dir = run;
         log_setup("migguardd", log_targets_auto() | (foreground ? LOG_TARGET_STDERR : 0), level);
@@ -168,6 +173,10 @@ int main(int argc, char *argv[]) {
         policy_free(d.policy);
         strv_free(d.publish_queue);
         free(d.host_cpu_model);
+        strv_free(d.persist_uuids);
+        strv_free(d.persist_xmls);
+        strv_free(d.peer_uuids);
+        strv_free(d.peer_names);
         free(d.state_dir);
         close(lock_fd);
         log_info("migguardd stopped");

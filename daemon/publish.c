@@ -130,13 +130,14 @@ static int current_facts(const DomainXml *x, char **ret) {
                           .cpu_model = x->src_cpu_model,
                           .cpu_xml = x->src_cpu_xml,
                           .nets = x->net_facts,
-                          .n_nets = x->n_net_facts };
+                          .n_nets = x->n_net_facts,
+                          .inactive_xml = x->src_inactive_xml };
         return source_facts_format(&f, ret);
 }
 
 /* 1: published or nothing to do, 0: busy (retry later), <0: error. */
 static int publish_domain(Daemon *d, virDomainPtr dom) {
-        _cleanup_free_ char *xml = NULL, *err = NULL, *meta = NULL, *old = NULL, *cpu_xml = NULL;
+        _cleanup_free_ char *xml = NULL, *err = NULL, *meta = NULL, *old = NULL, *cpu_xml = NULL, *inactive = NULL;
         _cleanup_(domain_xml_freep) DomainXml *x = NULL;
         virDomainJobInfo job;
         FactList facts = { 0 };
@@ -163,13 +164,18 @@ static int publish_domain(Daemon *d, virDomainPtr dom) {
                 r = collect_nets(d, x, &nets);
         if (r >= 0) {
                 collect_cpu(d, x, &cpu_xml);
+                /* what `--persistent` would store on the destination; no
+                 * secrets: live metadata is readable by read-only clients */
+                if (virDomainIsPersistent(dom) == 1)
+                        inactive = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_MIGRATABLE);
                 SourceFacts f = { .host = d->hostname,
                                   .disks = facts.items,
                                   .n_disks = facts.n,
                                   .cpu_model = d->host_cpu_model,
                                   .cpu_xml = cpu_xml,
                                   .nets = nets.items,
-                                  .n_nets = nets.n };
+                                  .n_nets = nets.n,
+                                  .inactive_xml = inactive };
                 r = source_facts_format(&f, &meta);
         }
         if (r >= 0)

@@ -15,12 +15,28 @@
 
 #include "alloc-util.h"
 #include "daemon.h"
+#include "guard.h"
 #include "incoming-state.h"
 #include "log.h"
 #include "provision.h"
 #include "strv.h"
 
 #define LOCK_TIMEOUT_MS 5000
+
+/* The migration completed: the images are the guest's now, the guest
+ * becomes persistent here, and a guard from an earlier departure goes. */
+static void commit_locked(Daemon *d, IncomingState *s, const char *why) {
+        if (incoming_state_remove(d->state_dir, s->uuid) < 0)
+                return;
+        LogFields f = { .message_id = MG_MSGID_COMMITTED, .domain = s->name };
+        log_struct(LOG_INFO, &f, "Incoming migration of %s completed (%s): %zu provisioned image(s) kept", s->name, why,
+                   s->n_disks);
+        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(d->conn, s->uuid);
+        if (dom)
+                daemon_queue_persist(d, dom);
+        if (guard_remove(d->lib_dir, s->uuid) == 0)
+                log_struct(LOG_DEBUG, &f, "Guard of %s cleared: it is back", s->name);
+}
 
 void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
         _cleanup_close_ int lock = -1;
@@ -30,11 +46,7 @@ void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
                 return;
         if (incoming_state_load(d->state_dir, uuid, &s) < 0)
                 return;
-        if (incoming_state_remove(d->state_dir, uuid) < 0)
-                return;
-        LogFields f = { .message_id = MG_MSGID_COMMITTED, .domain = s->name };
-        log_struct(LOG_INFO, &f, "Incoming migration of %s completed (%s): %zu provisioned image(s) kept", s->name, why,
-                   s->n_disks);
+        commit_locked(d, s, why);
 }
 
 static void cleanup_never_started(Daemon *d, IncomingState *s) {
@@ -77,11 +89,8 @@ static void reconcile_one(Daemon *d, const char *uuid) {
                 bool in_progress = state == VIR_DOMAIN_PAUSED &&
                                    (reason == VIR_DOMAIN_PAUSED_MIGRATION || reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
                                     reason == VIR_DOMAIN_PAUSED_POSTCOPY);
-                if (!in_progress) {
-                        (void) incoming_state_remove(d->state_dir, uuid);
-                        LogFields f = { .message_id = MG_MSGID_COMMITTED, .domain = s->name };
-                        log_struct(LOG_INFO, &f, "Incoming migration of %s found completed", s->name);
-                }
+                if (!in_progress)
+                        commit_locked(d, s, "found completed when migguardd started");
                 return;
         }
         int64_t age_sec = (now_realtime_usec() - s->begin_usec) / 1000000;

@@ -26,6 +26,7 @@
 #ifndef MIGGUARD_LIBEXEC_DIR
 #define MIGGUARD_LIBEXEC_DIR "/usr/libexec/migguard"
 #endif
+#define MIGGUARD_STATE_DIR "/var/lib/migguard"
 #define MIGGUARD_CONFIG_FILE MIGGUARD_CONFIG_DIR "/migguard.conf"
 
 /* Bound on the whole hook: libvirt would wait forever for us. */
@@ -171,6 +172,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         env.storage_helper = storage;
         env.parity_helper = parity;
+        env.lib_dir = state ? state : MIGGUARD_STATE_DIR;
         env.uri = getenv("MIGGUARD_CONNECT_URI"); /* tests; libvirt clears the environment */
         env.state_dir = state_dir;
 

@@ -68,6 +68,7 @@ void domain_xml_free(DomainXml *d) {
         free(d->ifaces);
         free(d->src_cpu_model);
         free(d->src_cpu_xml);
+        free(d->src_inactive_xml);
         for (size_t i = 0; i < d->n_net_facts; i++)
                 net_facts_done(&d->net_facts[i]);
         free(d->net_facts);
@@ -177,6 +178,7 @@ static int read_net_fact(xmlNodePtr n, NetFacts *f) {
 static int read_source_host_facts(xmlXPathContextPtr ctx, DomainXml *d) {
         d->src_cpu_model = xpath_string(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='host-cpu']/@model");
         d->src_cpu_xml = xpath_string(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='host-cpu']");
+        d->src_inactive_xml = xpath_string(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='inactive']");
 
         _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr o =
                 xpath_nodes(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='interface']");
@@ -439,6 +441,9 @@ int source_facts_format(const SourceFacts *f, char **ret) {
         for (size_t i = 0; i < f->n_nets; i++)
                 if (add_net_fact(root, &f->nets[i]) < 0)
                         return -ENOMEM;
+        if (f->inactive_xml &&
+            !xmlNewTextChild(root, ns, (const xmlChar *) "inactive", (const xmlChar *) f->inactive_xml))
+                return -ENOMEM;
 
         xmlBufferPtr b = xmlBufferCreate();
         if (!b)
@@ -453,4 +458,36 @@ int source_facts_format(const SourceFacts *f, char **ret) {
                 return -ENOMEM;
         *ret = s;
         return 0;
+}
+
+int domain_definition_for_host(const char *xml, const char *name, char **ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        _cleanup_(xmlXPathFreeContextp) xmlXPathContextPtr ctx = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r = xml_parse_untrusted(xml, strlen(xml), &doc, &err);
+        if (r < 0)
+                return r;
+        ctx = xmlXPathNewContext(doc);
+        if (!ctx || xmlXPathRegisterNs(ctx, (const xmlChar *) "mg", (const xmlChar *) MG_XMLNS) < 0)
+                return -ENOMEM;
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr names = xpath_nodes(ctx, NULL, "/domain/name");
+        if (!names || !names->nodesetval || names->nodesetval->nodeNr != 1)
+                return -EBADMSG;
+        xmlNodeSetContent(names->nodesetval->nodeTab[0], NULL);
+        xmlNodeAddContent(names->nodesetval->nodeTab[0], (const xmlChar *) name);
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr facts = xpath_nodes(ctx, NULL, "/domain/metadata/mg:*");
+        for (int i = 0; facts && facts->nodesetval && i < facts->nodesetval->nodeNr; i++) {
+                xmlNodePtr n = facts->nodesetval->nodeTab[i];
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
+                facts->nodesetval->nodeTab[i] = NULL;
+        }
+        xmlChar *out = NULL;
+        int len = 0;
+        xmlDocDumpMemory(doc, &out, &len);
+        if (!out)
+                return -ENOMEM;
+        *ret = strdup((const char *) out);
+        xmlFree(out);
+        return *ret ? 0 : -ENOMEM;
 }

@@ -75,8 +75,9 @@ typedef struct DomainXml {
         char *facts_host;
         ImageInfo *facts;
         size_t n_facts;
-        char *src_cpu_model; /* source host CPU model (capabilities) */
-        char *src_cpu_xml;   /* source host-model CPU for this guest's emulator/virt type */
+        char *src_cpu_model;    /* source host CPU model (capabilities) */
+        char *src_cpu_xml;      /* source host-model CPU for this guest's emulator/virt type */
+        char *src_inactive_xml; /* the source's persistent definition, if it had one */
         NetFacts *net_facts;
         size_t n_net_facts;
 } DomainXml;
@@ -103,5 +104,9 @@ typedef struct SourceFacts {
         const char *cpu_xml;   /* host-model <cpu> element text */
         const NetFacts *nets;
         size_t n_nets;
+        const char *inactive_xml; /* persistent definition (no secrets) */
 } SourceFacts;
 int source_facts_format(const SourceFacts *f, char **ret);
+
+/* @xml renamed to @name and without migguard's metadata: what to define here. */
+int domain_definition_for_host(const char *xml, const char *name, char **ret);

@@ -16,6 +16,7 @@
 #include "alloc-util.h"
 #include "daemon-lock.h"
 #include "domain-xml.h"
+#include "guard.h"
 #include "incoming-state.h"
 #include "policy.h"
 #include "provision.h"
@@ -226,8 +227,14 @@ int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, Hook
                 if (r < 0)
                         return r;
         }
-        if (refusals[0] || res->exit_status || s->n_disks == 0)
+        if (refusals[0] || res->exit_status)
                 return 0;
+        /* Every incoming migration gets a record: migguardd persists the
+         * guest once it resumed, and the guard check below lets it start. */
+        if (s->n_disks == 0) {
+                r = incoming_state_save(env->state_dir, s);
+                return r < 0 ? fail(res, "cannot save state in /run/migguard") : 0;
+        }
 
         r = daemon_lock_is_held(env->run_dir);
         if (r <= 0) {
@@ -249,6 +256,18 @@ int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, Hook
         return 0;
 }
 
+/* A plain start of a guest that migrated away from here: refuse. */
+static int check_guard(const HookEnv *env, const DomainXml *d, HookResult *res) {
+        _cleanup_(guard_freep) Guard *g = NULL;
+        _cleanup_free_ char *msg = NULL;
+
+        if (!env->lib_dir || guard_load(env->lib_dir, d->uuid, &g) < 0 || g->released)
+                return 0;
+        if (guard_message(g, &msg) < 0)
+                return -ENOMEM;
+        return refuse(res, msg);
+}
+
 int incoming_prepare_begin(const HookEnv *env, const char *xml, size_t len, HookResult *res) {
         _cleanup_(domain_xml_freep) DomainXml *d = NULL;
         _cleanup_(policy_freep) Policy *p = NULL;
@@ -264,7 +283,7 @@ int incoming_prepare_begin(const HookEnv *env, const char *xml, size_t len, Hook
         if (r < 0)
                 return fail(res, "cannot lock /run/migguard state");
         if (incoming_state_load(env->state_dir, d->uuid, &s) < 0)
-                return 0;
+                return check_guard(env, d, res);
         if (s->phase != INCOMING_PLANNED ||
             now_realtime_usec() - s->begin_usec > (int64_t) INCOMING_PREPARE_WINDOW_SEC * 1000000) {
                 /* not a migration in progress: an old record, never act on it */

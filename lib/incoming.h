@@ -15,6 +15,7 @@ typedef struct HookEnv {
         const char *config_file;    /* /etc/migguard/migguard.conf */
         const char *run_dir;        /* /run/migguard */
         const char *state_dir;      /* /run/migguard/incoming */
+        const char *lib_dir;        /* /var/lib/migguard (guards) */
         const char *storage_helper; /* migguard-storage */
         const char *parity_helper;  /* migguard-parity */
         const char *uri;            /* libvirt URI for the parity checks */

@@ -22,6 +22,8 @@
 #define MG_MSGID_WARNING "bc485e8d9b594ad895aa60e95d039e50"
 #define MG_MSGID_POOL "cc99bf4bfca847c09f2b4b14bcc8cb52"
 #define MG_MSGID_DAEMON "de3c8d85ee9b4afcb575cf67f9230547"
+#define MG_MSGID_PERSISTED "5b0c9f1e27a44d0f9a63c1e8d4b7a210"
+#define MG_MSGID_GUARDED "9e4f2a7c61d84b3b8f05d2c7a6e1b394"
 
 typedef enum LogTarget {
         LOG_TARGET_STDERR = 1 << 0,
