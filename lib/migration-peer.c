@@ -64,7 +64,7 @@ static bool parse_line(const char *line, bool v6, const unsigned long *inodes, s
         char rem[64];
         unsigned st;
         unsigned long inode;
-        if (sscanf(line, "%*d: %*64[0-9A-Fa-f:] %64[0-9A-Fa-f:] %x %*s %*s %*s %*d %*d %lu", rem, &st, &inode) != 3 ||
+        if (sscanf(line, "%*d: %*63[0-9A-Fa-f:] %63[0-9A-Fa-f:] %x %*s %*s %*s %*d %*d %lu", rem, &st, &inode) != 3 ||
             st != 1 /* TCP_ESTABLISHED */)
                 return false;
         bool ours = false;
