@@ -54,11 +54,23 @@ static void check_same_facts(const DomainXml *a, const DomainXml *b) {
  * element moved into our namespace, children unqualified), put that in a
  * fresh domain and parse it again.
  */
+static int format_all(const DomainXml *d, char **ret) {
+        SourceFacts f = { .host = d->facts_host,
+                          .disks = d->facts,
+                          .n_disks = d->n_facts,
+                          .cpu_model = d->src_cpu_model,
+                          .cpu_xml = d->src_cpu_xml,
+                          .nets = d->net_facts,
+                          .n_nets = d->n_net_facts,
+                          .inactive_xml = d->src_inactive_xml };
+        return source_facts_format(&f, ret);
+}
+
 static void check_facts_roundtrip(const DomainXml *d) {
-        _cleanup_free_ char *facts = NULL, *xml = NULL, *err = NULL;
+        _cleanup_free_ char *facts = NULL, *xml = NULL, *err = NULL, *facts2 = NULL;
         _cleanup_(domain_xml_freep) DomainXml *again = NULL;
 
-        if (domain_facts_format(d->facts_host, d->facts, d->n_facts, &facts) < 0)
+        if (format_all(d, &facts) < 0)
                 return; /* out of memory */
         assert(strncmp(facts, "<facts", 6) == 0);
         const char *rest = facts + 6;
@@ -76,6 +88,13 @@ static void check_facts_roundtrip(const DomainXml *d) {
                 abort();
         }
         check_same_facts(d, again);
+        /* host CPU, interfaces and the persistent definition too */
+        if (format_all(again, &facts2) < 0)
+                return;
+        if (strcmp(facts, facts2) != 0) {
+                fprintf(stderr, "facts changed in a round trip:\n%s\n%s\n", facts, facts2);
+                abort();
+        }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
