@@ -25,6 +25,8 @@ static int on_lifecycle(virConnectPtr conn _unused_, virDomainPtr dom, int event
                 return 0;
         log_debug("Domain %s event %d detail %d", virDomainGetName(dom), event, detail);
 
+        if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_STOPPED)
+                daemon_pinning_refresh(d); /* QEMU pids and vCPU pins changed */
         switch (event) {
         case VIR_DOMAIN_EVENT_RESUMED:
                 /* incoming migration finished (or post-copy switched over) */
@@ -123,6 +125,7 @@ int daemon_connect(Daemon *d) {
         /* Whatever happened while we were away. */
         daemon_reconcile(d);
         daemon_reconcile_sources(d);
+        daemon_pinning_refresh(d);
         daemon_queue_publish_all(d);
         return 0;
 }

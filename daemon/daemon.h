@@ -60,6 +60,10 @@ void daemon_note_peer(Daemon *d, virDomainPtr dom, const char *uuid);
 void daemon_source_migrated(Daemon *d, virDomainPtr dom, const char *uuid, const char *destination);
 void daemon_reconcile_sources(Daemon *d);
 
+/* pinning.c: migration threads on housekeeping CPUs. */
+void daemon_pinning_start(Daemon *d);
+void daemon_pinning_refresh(Daemon *d);
+
 /* reconcile.c: commit or clean up incoming-migration records. */
 void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why);
 void daemon_reconcile(Daemon *d);

@@ -161,6 +161,7 @@ int main(int argc, char *argv[]) {
                 daemon_schedule_reconnect(&d);
         }
         d.reconcile_timer = virEventAddTimeout(RECONCILE_INTERVAL_MS, reconcile_cb, &d, NULL);
+        daemon_pinning_start(&d);
         (void) sd_notify(0, "READY=1");
         log_struct(LOG_INFO, &(LogFields){ .message_id = MG_MSGID_DAEMON }, "migguardd started on %s", d.hostname);
 

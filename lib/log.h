@@ -24,6 +24,7 @@
 #define MG_MSGID_DAEMON "de3c8d85ee9b4afcb575cf67f9230547"
 #define MG_MSGID_PERSISTED "5b0c9f1e27a44d0f9a63c1e8d4b7a210"
 #define MG_MSGID_GUARDED "9e4f2a7c61d84b3b8f05d2c7a6e1b394"
+#define MG_MSGID_PINNED "4c2d8e6f0a1b4c3d9e7f5a6b8c0d2e41"
 
 typedef enum LogTarget {
         LOG_TARGET_STDERR = 1 << 0,

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* /proc/PID/task walking and CPU list helpers (see proc-thread.h). */
+#include "proc-thread.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "policy.h"
+
+static int read_small(const char *path, char *buf, size_t len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read(fd, buf, len - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        return 0;
+}
+
+int proc_thread_comm(const char *proc_root, pid_t pid, pid_t tid, char *buf, size_t len) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%d/task/%d/comm", proc_root, (int) pid, (int) tid);
+        return read_small(path, buf, len);
+}
+
+int proc_threads_foreach(const char *proc_root, pid_t pid, ThreadVisitor visit, void *userdata) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%d/task", proc_root, (int) pid);
+        DIR *d = opendir(path);
+        if (!d)
+                return -errno;
+        int r = 0;
+        for (struct dirent *de; r >= 0 && (de = readdir(d));) {
+                char comm[64];
+                if (!isdigit((unsigned char) de->d_name[0]))
+                        continue;
+                pid_t tid = (pid_t) atoi(de->d_name);
+                if (proc_thread_comm(proc_root, pid, tid, comm, sizeof(comm)) < 0)
+                        continue; /* thread exited meanwhile */
+                r = visit(tid, comm, userdata);
+        }
+        closedir(d);
+        return r;
+}
+
+int proc_thread_allowed(const char *proc_root, pid_t pid, pid_t tid, cpu_set_t *ret) {
+        char path[256], line[512];
+        snprintf(path, sizeof(path), "%s/%d/task/%d/status", proc_root, (int) pid, (int) tid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        int r = -ENOENT;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
+                        char *v = line + 18;
+                        v += strspn(v, " \t");
+                        v[strcspn(v, "\n")] = 0;
+                        r = cpu_list_parse(v, ret);
+                        break;
+                }
+        fclose(f);
+        return r;
+}
+
+int cpus_online(const char *sys_root, cpu_set_t *ret) {
+        char path[256], buf[1024];
+        snprintf(path, sizeof(path), "%s/devices/system/cpu/online", sys_root);
+        int r = read_small(path, buf, sizeof(buf));
+        return r < 0 ? r : cpu_list_parse(buf, ret);
+}
+
+int cpu_set_format(const cpu_set_t *set, char *buf, size_t len) {
+        size_t n = 0;
+        buf[0] = 0;
+        for (int c = 0; c < CPU_SETSIZE; c++) {
+                if (!CPU_ISSET(c, set))
+                        continue;
+                int e = c;
+                while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, set))
+                        e++;
+                int k = e == c ? snprintf(buf + n, len - n, "%s%d", n ? "," : "", c)
+                               : snprintf(buf + n, len - n, "%s%d-%d", n ? "," : "", c, e);
+                if (k < 0 || (size_t) k >= len - n)
+                        return -ENOBUFS;
+                n += (size_t) k;
+                c = e;
+        }
+        return 0;
+}
