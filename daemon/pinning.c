@@ -11,15 +11,10 @@
  * threads end with the migration, so an abort leaves nothing changed.
  */
 #include <errno.h>
-#include <linux/cn_proc.h>
-#include <linux/connector.h>
-#include <linux/netlink.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc-util.h"
@@ -27,6 +22,7 @@
 #include "log.h"
 #include "migration-peer.h"
 #include "migration-thread.h"
+#include "proc-connector.h"
 #include "proc-thread.h"
 #include "xml-util.h"
 
@@ -188,53 +184,14 @@ static void scan_cb(int timer _unused_, void *opaque) {
         scan_all(opaque);
 }
 
-/* The proc connector only reports to listeners in the initial network namespace. */
-static bool in_init_netns(void) {
-        struct stat a, b;
-        return stat("/proc/self/ns/net", &a) == 0 && stat("/proc/1/ns/net", &b) == 0 && a.st_ino == b.st_ino &&
-               a.st_dev == b.st_dev;
+static void on_comm(pid_t tgid, pid_t tid, const char *comm, void *userdata) {
+        const PinTarget *t = target_of(tgid);
+        if (t)
+                place(userdata, t, tid, comm);
 }
 
 static void on_proc_event(int watch _unused_, int fd, int events _unused_, void *opaque) {
-        Daemon *d = opaque;
-        char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        for (struct nlmsghdr *h = (struct nlmsghdr *) buf; n > 0 && NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
-                struct cn_msg *cn = NLMSG_DATA(h);
-                struct proc_event *ev = (struct proc_event *) cn->data;
-                if (ev->what != PROC_EVENT_COMM)
-                        continue;
-                const PinTarget *t = target_of(ev->event_data.comm.process_tgid);
-                char comm[17];
-                if (!t)
-                        continue;
-                memcpy(comm, ev->event_data.comm.comm, 16);
-                comm[16] = 0;
-                place(d, t, ev->event_data.comm.process_pid, comm);
-        }
-}
-
-static int proc_connector_open(void) {
-        if (!in_init_netns())
-                return -ENETUNREACH;
-        _cleanup_close_ int fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
-        if (fd < 0)
-                return -errno;
-        struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0 };
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return -errno;
-        struct {
-                struct nlmsghdr h;
-                struct cn_msg cn;
-                enum proc_cn_mcast_op op;
-        } __attribute__((packed)) msg = {
-                .h = { .nlmsg_len = sizeof(msg), .nlmsg_type = NLMSG_DONE, .nlmsg_pid = (unsigned) getpid() },
-                .cn = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) },
-                .op = PROC_CN_MCAST_LISTEN,
-        };
-        if (send(fd, &msg, sizeof(msg), 0) < 0)
-                return -errno;
-        return TAKE_FD(fd);
+        (void) proc_connector_dispatch(fd, on_comm, opaque);
 }
 
 void daemon_pinning_start(Daemon *d) {

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Benchmark: how long a migration thread runs unpinned, i.e. from the
+ * moment it is named (prctl, as QEMU does) to the moment its affinity is
+ * changed, with the proc connector vs with migguardd's 20 ms /proc scan.
+ * A child process plays QEMU: it starts threads one after another, each
+ * names itself "multifdsend_N" and spins until its affinity changes.  The
+ * parent plays migguardd with the same library calls.  Prints p50 / p99.
+ *
+ *   pin-latency [THREADS]      (root, initial network namespace)
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migration-thread.h"
+#include "proc-connector.h"
+#include "proc-thread.h"
+
+#define SCAN_MS 20
+
+static long long now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long *results;
+static int threads_n;
+static cpu_set_t target;
+
+static void *fake_migration_thread(void *arg) {
+        int i = (int) (long) arg;
+        char name[16];
+        cpu_set_t now;
+        snprintf(name, sizeof(name), "multifdsend_%d", i);
+        long long t0 = now_ns();
+        pthread_setname_np(pthread_self(), name);
+        for (;;) {
+                sched_getaffinity(0, sizeof(now), &now);
+                if (CPU_EQUAL(&now, &target))
+                        break;
+                if (now_ns() - t0 > 2000000000LL)
+                        break;
+        }
+        results[i] = now_ns() - t0;
+        return NULL;
+}
+
+static void play_qemu(void) {
+        for (int i = 0; i < threads_n; i++) {
+                pthread_t t;
+                pthread_create(&t, NULL, fake_migration_thread, (void *) (long) i);
+                pthread_join(t, NULL);
+                usleep(3000 + (unsigned) (rand() % 17000)); /* land anywhere in the scan period */
+        }
+}
+
+static void place(pid_t tgid, pid_t tid, const char *comm, void *userdata) {
+        pid_t *child = userdata;
+        if (tgid == *child && migration_thread_name(comm))
+                sched_setaffinity(tid, sizeof(target), &target);
+}
+
+static int scan_visit(pid_t tid, const char *comm, void *userdata) {
+        place(*(pid_t *) userdata, tid, comm, userdata);
+        return 0;
+}
+
+static int cmp(const void *a, const void *b) {
+        long long x = *(const long long *) a, y = *(const long long *) b;
+        return (x > y) - (x < y);
+}
+
+static int run(bool connector, long long *p50, long long *p99) {
+        int fd = -1;
+        memset(results, 0, sizeof(long long) * (size_t) threads_n);
+        if (connector && (fd = proc_connector_open()) < 0)
+                return fd;
+        pid_t child = fork();
+        if (child == 0) {
+                play_qemu();
+                _exit(0);
+        }
+        for (;;) {
+                int st;
+                if (waitpid(child, &st, WNOHANG) == child)
+                        break;
+                if (connector) {
+                        struct pollfd p = { fd, POLLIN, 0 };
+                        if (poll(&p, 1, 50) > 0)
+                                proc_connector_dispatch(fd, place, &child);
+                } else {
+                        proc_threads_foreach("/proc", child, scan_visit, &child);
+                        usleep(SCAN_MS * 1000);
+                }
+        }
+        if (fd >= 0)
+                close(fd);
+        qsort(results, (size_t) threads_n, sizeof(long long), cmp);
+        *p50 = results[threads_n / 2];
+        *p99 = results[(threads_n * 99) / 100 >= threads_n ? threads_n - 1 : (threads_n * 99) / 100];
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        threads_n = argc > 1 ? atoi(argv[1]) : 200;
+        if (threads_n < 10)
+                return 2;
+        results = mmap(NULL, sizeof(long long) * (size_t) threads_n, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (results == MAP_FAILED)
+                return 1;
+        CPU_ZERO(&target);
+        CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) - 1, &target);
+        srand(1);
+
+        long long c50 = 0, c99 = 0, s50, s99;
+        int rc = run(true, &c50, &c99);
+        run(false, &s50, &s99);
+        printf("unpinned window of a migration thread, %d threads each (microseconds)\n", threads_n);
+        printf("%-30s %10s %10s %12s\n", "method", "p50", "p99", "p50 / scan");
+        printf("%-30s %10lld %10lld %12.1f\n", "/proc scan every 20 ms", s50 / 1000, s99 / 1000, 1.0);
+        if (rc < 0)
+                printf("%-30s %s\n", "proc connector", strerror(-rc));
+        else
+                printf("%-30s %10lld %10lld %12.3f\n", "proc connector", c50 / 1000, c99 / 1000,
+                       (double) c50 / (double) (s50 ? s50 : 1));
+        return 0;
+}
