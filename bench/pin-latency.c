@@ -116,8 +116,8 @@ int main(int argc, char *argv[]) {
         threads_n = argc > 1 ? atoi(argv[1]) : 200;
         if (threads_n < 10)
                 return 2;
-        results = mmap(NULL, sizeof(long long) * (size_t) threads_n, PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        results = mmap(NULL, sizeof(long long) * (size_t) threads_n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
         if (results == MAP_FAILED)
                 return 1;
         CPU_ZERO(&target);

@@ -6,10 +6,12 @@
  */
 #include "tests.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 
 #include "migration-thread.h"
+#include "proc-connector.h"
 #include "proc-thread.h"
 
 TEST(names) {
@@ -136,9 +138,39 @@ TEST(real_threads_like_qemu) {
                 pthread_join(t[i], NULL);
 }
 
+static void saw_comm(pid_t tgid, pid_t tid, const char *comm, void *userdata) {
+        if (tgid == getpid() && streq(comm, "mig/src/main"))
+                *(pid_t *) userdata = tid;
+}
+
+static void *rename_self(void *arg) {
+        pthread_setname_np(pthread_self(), "mig/src/main");
+        return NULL;
+}
+
+/* PROC_EVENT_COMM arrives for a thread of this process naming itself. */
+TEST(proc_connector) {
+        int fd = proc_connector_open();
+        if (!tests_requires("proc_connector", fd >= 0, "root in the initial network namespace"))
+                return;
+        pthread_t t;
+        pid_t seen = 0;
+        ASSERT_EQ(pthread_create(&t, NULL, rename_self, NULL), 0);
+        pthread_join(t, NULL);
+        for (int i = 0; i < 100 && !seen; i++) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                if (poll(&p, 1, 10) > 0)
+                        ASSERT_OK(proc_connector_dispatch(fd, saw_comm, &seen));
+        }
+        ASSERT_TRUE(seen > 0);
+        close(fd);
+}
+
 int main(void) {
         RUN(names);
         RUN(fixture_tree);
         RUN(real_threads_like_qemu);
+        if (geteuid() == 0)
+                RUN(proc_connector);
         return tests_done();
 }
