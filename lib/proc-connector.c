@@ -40,16 +40,20 @@ int proc_connector_open(void) {
         struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0 };
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
-        struct {
-                struct nlmsghdr h;
-                struct cn_msg cn;
-                enum proc_cn_mcast_op op;
-        } __attribute__((packed)) msg = {
-                .h = { .nlmsg_len = sizeof(msg), .nlmsg_type = NLMSG_DONE, .nlmsg_pid = (unsigned) getpid() },
-                .cn = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) },
-                .op = PROC_CN_MCAST_LISTEN,
-        };
-        if (send(fd, &msg, sizeof(msg), 0) < 0)
+        /* nlmsghdr + cn_msg (a flexible array) + the op, in one buffer */
+        char msg[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))]
+                __attribute__((aligned(NLMSG_ALIGNTO))) = { 0 };
+        struct nlmsghdr *h = (struct nlmsghdr *) msg;
+        struct cn_msg *cn = NLMSG_DATA(h);
+        enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
+        h->nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(op));
+        h->nlmsg_type = NLMSG_DONE;
+        h->nlmsg_pid = (unsigned) getpid();
+        cn->id.idx = CN_IDX_PROC;
+        cn->id.val = CN_VAL_PROC;
+        cn->len = sizeof(op);
+        memcpy(cn->data, &op, sizeof(op));
+        if (send(fd, msg, h->nlmsg_len, 0) < 0)
                 return -errno;
         return TAKE_FD(fd);
 }
