@@ -66,13 +66,15 @@ int proc_connector_dispatch(int fd, CommHandler h, void *userdata) {
                         return errno == EAGAIN || errno == EINTR ? 0 : -errno;
                 for (struct nlmsghdr *m = (struct nlmsghdr *) buf; NLMSG_OK(m, (size_t) n); m = NLMSG_NEXT(m, n)) {
                         struct cn_msg *cn = NLMSG_DATA(m);
-                        struct proc_event *ev = (struct proc_event *) cn->data;
+                        /* the event sits 4-byte aligned in the message; proc_event wants 8 */
+                        struct proc_event ev = { 0 };
                         char comm[17];
-                        if (ev->what != PROC_EVENT_COMM)
+                        memcpy(&ev, cn->data, cn->len < sizeof(ev) ? cn->len : sizeof(ev));
+                        if (ev.what != PROC_EVENT_COMM)
                                 continue;
-                        memcpy(comm, ev->event_data.comm.comm, 16);
+                        memcpy(comm, ev.event_data.comm.comm, 16);
                         comm[16] = 0;
-                        h(ev->event_data.comm.process_tgid, ev->event_data.comm.process_pid, comm, userdata);
+                        h(ev.event_data.comm.process_tgid, ev.event_data.comm.process_pid, comm, userdata);
                 }
         }
 }
