@@ -175,26 +175,49 @@ MIGGUARD() { # HOST ARGS...
         [[ "$output" == *"b1 was migrated to ha (192.0.2.1)"* ]]
 }
 
-@test "migguardd down during the migration: on restart the guest is made persistent and the source guarded" {
-        rig_guest_create ha d1 --disks "qcow2:64M:2"
+@test "migguardd stopped on the destination during the migration: on restart the guest is made persistent" {
+        rig_guest_create ha d1 --disks "qcow2:128M:32"
         wait_facts ha d1
-        cp --sparse=always "$(img ha d1-vda.qcow2)" "$(img hb d1-vda.qcow2)"
+        rig_virsh ha migrate --live --copy-storage-all --bandwidth 8 d1 "$(rig_uri hb)" >/dev/null 2>&1 &
+        mig=$!
+        for ((i = 0; i < 100; i++)); do
+                rig_virsh ha domjobinfo d1 2>/dev/null | grep -q 'Data processed' && break
+                sleep 0.1
+        done
         rig_daemon_stop hb
-        rig_daemon_stop ha
-        migrate d1 --live --copy-storage-all
+        wait $mig
         assert_running hb d1
         run persistent hb d1
         [ "$status" -ne 0 ]
         rig_daemon_start hb >/dev/null
-        rig_daemon_start ha >/dev/null
         wait_persistent hb d1
+        # the provisioned image was kept: the guest uses it
+        assert_identical ha d1-vda.qcow2 hb d1-vda.qcow2
+        assert_no_incoming_state hb
+}
+
+@test "migguardd down on the source when the guest left: guarded when it starts again" {
+        rig_guest_create ha d2 --disks "qcow2:64M:2"
+        wait_facts ha d2
+        rig_daemon_stop ha
+        migrate d2 --live --copy-storage-all
+        rig_daemon_start ha >/dev/null
         for ((i = 0; i < 50; i++)); do
                 rig_exec ha sh -c 'ls /var/lib/migguard/guards/*.json' >/dev/null 2>&1 && break
                 sleep 0.1
         done
-        run rig_virsh ha start d1
+        run rig_virsh ha start d2
         [ "$status" -ne 0 ]
-        [[ "$output" == *"d1 was migrated to another host (unknown)"* ]]
+        [[ "$output" == *"d2 was migrated to another host (unknown)"* ]]
+}
+
+@test "--persistent-xml keeps libvirt's behaviour" {
+        rig_guest_create ha px --disks "qcow2:64M:2"
+        rig_virsh ha dumpxml --inactive --migratable px |
+                sed 's|</name>|</name><title>from-persistent-xml</title>|' >"$(rig_hostdir ha)/xml/px-persist.xml"
+        migrate px --live --copy-storage-all --persistent --persistent-xml "$(rig_hostdir ha)/xml/px-persist.xml"
+        wait_persistent hb px
+        rig_virsh hb dumpxml --inactive px | grep -q '<title>from-persistent-xml</title>'
 }
 
 @test "--p2p and --p2p --tunnelled: persistent on the destination, guarded on the source" {

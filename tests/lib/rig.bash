@@ -655,7 +655,7 @@ rig_daemon_stop() {
 # virtio NIC with user-mode networking (the guest never configures it).
 # Waits until the counter shows (RIG_BOOT_TIMEOUT, 60 s) unless --no-wait.
 rig_guest_create() {
-    local h=${1:-} name=${2:-} disks="" vcpus=1 mem=128 transient=0 nic="" cache=none
+    local h=${1:-} name=${2:-} disks="" vcpus=1 mem=128 transient=0 nic="" cache=none cmdline_extra=""
     local xml_extra="" dev_extra="" wait=1 H xml spec fmt size fill rest letter i path ext
     local disk_xml="" boot kname iname log deadline
     _rig_check_host "$h" || return 1
@@ -666,7 +666,7 @@ rig_guest_create() {
     while [ $# -gt 0 ]; do
         case $1 in
             --disks | --vcpus | --memory | --nic-bridge | --nic-network | --cache | \
-                --xml-extra | --devices-extra)
+                --xml-extra | --devices-extra | --cmdline-extra)
                 [ $# -ge 2 ] || { _rig_err "rig_guest_create: $1 needs a value"; return 1; } ;;
         esac
         case $1 in
@@ -685,6 +685,7 @@ rig_guest_create() {
             --xml-extra) xml_extra=$2; shift ;;
             --devices-extra) dev_extra=$2; shift ;;
             --no-wait) wait=0 ;;
+            --cmdline-extra) cmdline_extra=" $2"; shift ;;
             *) _rig_err "rig_guest_create: unknown option '$1'"; return 1 ;;
         esac
         shift
@@ -740,7 +741,7 @@ rig_guest_create() {
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$RIG_BOOT_DIR/$kname</kernel>
     <initrd>$RIG_BOOT_DIR/$iname</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 mitigations=off</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1 mitigations=off$cmdline_extra</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>

@@ -70,6 +70,26 @@ sleep 0.2
 disks=""
 for d in /sys/block/vd*; do [ -e "\$d" ] && disks="\$disks \${d##*/}"; done
 echo "mgrig-booted uptime=\$up0 modules-loaded=\$up1 disks:\$disks"
+# mgrig.busy on the kernel command line: a CPU-bound loop that reports its
+# iterations per second ("mgrig-busy N"), for benchmarks of guest impact
+case " \$(cat /proc/cmdline) " in
+*" mgrig.busy "*)
+    (
+        while :; do
+            n=0
+            read -r s rest </proc/uptime
+            s=\${s%.*}
+            t=\$s
+            while [ "\$t" = "\$s" ]; do
+                n=\$((n + 1))
+                read -r t rest </proc/uptime
+                t=\${t%.*}
+            done
+            echo "mgrig-busy \$n"
+        done
+    ) &
+    ;;
+esac
 i=0
 while :; do
     i=\$((i + 1))
