@@ -127,11 +127,8 @@ int main(int argc, char *argv[]) {
         if (run)
                 d.run_dir = run;
         log_setup("migguardd", log_targets_auto() | (foreground ? LOG_TARGET_STDERR : 0), level);
-        _cleanup_free_ char *decisions = NULL;
-        const char *state = getenv("MIGGUARD_STATE_DIR");
-        if (state && asprintf(&decisions, "%s/decisions.jsonl", state) < 0)
+        if (log_set_decision_dir(lib) < 0)
                 return 1;
-        log_set_decision_file(decisions ? decisions : DECISION_LOG_PATH);
         virSetErrorFunc(NULL, silent_error);
         if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
                 strcpy(d.hostname, "unknown");

@@ -145,11 +145,9 @@ int main(int argc, char *argv[]) {
         /* Journal when there is one; stderr only carries refusals. */
         int targets = log_targets_auto();
         log_setup("migguard-hook", targets == LOG_TARGET_JOURNAL ? LOG_TARGET_JOURNAL : 0, LOG_INFO);
-        _cleanup_free_ char *decisions = NULL;
         const char *state = getenv("MIGGUARD_STATE_DIR");
-        if (state && asprintf(&decisions, "%s/decisions.jsonl", state) < 0)
+        if (log_set_decision_dir(state) < 0)
                 return 1;
-        log_set_decision_file(decisions ? decisions : DECISION_LOG_PATH);
         signal(SIGALRM, watchdog);
         alarm(HOOK_WATCHDOG_SEC);
 

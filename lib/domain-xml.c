@@ -482,12 +482,5 @@ int domain_definition_for_host(const char *xml, const char *name, char **ret) {
                 xmlFreeNode(n);
                 facts->nodesetval->nodeTab[i] = NULL;
         }
-        xmlChar *out = NULL;
-        int len = 0;
-        xmlDocDumpMemory(doc, &out, &len);
-        if (!out)
-                return -ENOMEM;
-        *ret = strdup((const char *) out);
-        xmlFree(out);
-        return *ret ? 0 : -ENOMEM;
+        return xml_doc_to_string(doc, ret);
 }

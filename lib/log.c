@@ -29,6 +29,21 @@ void log_set_decision_file(const char *path) {
         log_decision_file = path;
 }
 
+int log_set_decision_dir(const char *dir) {
+        static char *path;
+        char *p;
+        if (!dir) {
+                log_set_decision_file(DECISION_LOG_PATH);
+                return 0;
+        }
+        if (asprintf(&p, "%s/decisions.jsonl", dir) < 0)
+                return -ENOMEM;
+        free(path); /* kept for the life of the process, like the default */
+        path = p;
+        log_set_decision_file(path);
+        return 0;
+}
+
 static void add_field(struct json_object *o, const char *k, const char *v) {
         if (v)
                 json_object_object_add(o, k, json_object_new_string(v));

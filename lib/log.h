@@ -37,6 +37,8 @@ void log_setup(const char *ident, int targets, int max_level);
  * `migguard status` and hosts without a journal).  NULL disables.
  */
 void log_set_decision_file(const char *path);
+/* The same as DIR/decisions.jsonl (NULL: /var/lib/migguard); -ENOMEM. */
+int log_set_decision_dir(const char *dir);
 #define DECISION_LOG_PATH "/var/lib/migguard/decisions.jsonl"
 #define DECISION_LOG_MAX_SIZE (1024 * 1024)
 /* Journal if its socket exists (optionally below root), stderr otherwise. */

@@ -12,6 +12,7 @@
 #include <libxml/tree.h>
 
 #include "alloc-util.h"
+#include "xml-util.h"
 
 #define REFRESH_WAIT_MS (30 * 1000)
 
@@ -63,14 +64,7 @@ static int pool_xml(const char *name, const char *dir, char **ret) {
         xmlNodePtr target = xmlNewChild(pool, NULL, (const xmlChar *) "target", NULL);
         xmlNewTextChild(target, NULL, (const xmlChar *) "path", (const xmlChar *) dir);
 
-        xmlChar *out = NULL;
-        int len = 0;
-        xmlDocDumpMemory(doc, &out, &len);
-        if (!out)
-                return -ENOMEM;
-        *ret = strdup((const char *) out);
-        xmlFree(out);
-        return *ret ? 0 : -ENOMEM;
+        return xml_doc_to_string(doc, ret);
 }
 
 /* Is any of @paths (missing on disk) still listed as a volume? */

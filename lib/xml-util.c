@@ -84,3 +84,14 @@ int parse_u64(const char *s, uint64_t *ret) {
         *ret = v;
         return 0;
 }
+
+int xml_doc_to_string(xmlDocPtr doc, char **ret) {
+        xmlChar *out = NULL;
+        int len = 0;
+        xmlDocDumpMemory(doc, &out, &len);
+        if (!out)
+                return -ENOMEM;
+        *ret = strdup((const char *) out);
+        xmlFree(out);
+        return *ret ? 0 : -ENOMEM;
+}

@@ -24,4 +24,6 @@ bool xpath_exists(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr);
 xmlXPathObjectPtr xpath_nodes(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr);
 
 char *xml_prop(xmlNodePtr node, const char *name);
+/* The whole document as a malloc()ed string. */
+int xml_doc_to_string(xmlDocPtr doc, char **ret);
 int parse_u64(const char *s, uint64_t *ret);
