@@ -71,6 +71,20 @@ wait_threads() {
         decisions ha | grep -q 'No housekeeping CPU left'
 }
 
+@test "emulatorpin confines the emulator to the vCPU's CPU: threads left there, the cgroup named" {
+        [ "$(nproc)" -ge 2 ] || requires two-cpus
+        rig_guest_create ha pin3 --memory 256 \
+                --xml-extra "<cputune><vcpupin vcpu='0' cpuset='0'/><emulatorpin cpuset='0'/></cputune>"
+        rig_virsh ha migrate --live --bandwidth 2 pin3 "$(rig_uri hb)" >/dev/null 2>&1 &
+        mig=$!
+        wait_threads ha pin3 '^(live_migration|mig/src/main)'
+        sleep 0.5
+        threads ha pin3 | grep -E '^(live_migration|mig/src/main)' | grep -q $'\t0$'
+        rig_virsh ha domjobabort pin3
+        wait $mig || true
+        decisions ha | grep "Cannot place migration thread" | grep -q 'its cpuset cgroup .*emulator'
+}
+
 @test "an invalid [pinning] cpus list is refused when the policy loads" {
         printf '[pinning]\ncpus = 1-0\n' >"$(rig_hostdir ha)/etc-migguard/policy.d/60-bad.conf"
         run rig_exec ha "$(rig_migguard_path)" policy check
