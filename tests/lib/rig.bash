@@ -579,8 +579,14 @@ rig_daemon_start() {
     } >"$H/spawn/migguardd.sh" || return 1
     timeout 5 bash -c 'echo "spawn migguardd" >"$1"' _ "$H/ctl" ||
         { _rig_err "cannot talk to the holder of $h"; return 1; }
-    for ((i = 0; i < 100; i++)); do
+    # The holder polls its control FIFO once a second; under load give it
+    # time, and ask once more if the first request got lost.
+    for ((i = 0; i < 300; i++)); do
         [ -s "$H/migguardd.pid" ] && break
+        if [ $i = 150 ]; then
+            _rig_err "holder of $h did not spawn migguardd yet; asking again"
+            timeout 5 bash -c 'echo "spawn migguardd" >"$1"' _ "$H/ctl" || true
+        fi
         sleep 0.05
     done
     pid=$(cat "$H/migguardd.pid" 2>/dev/null) || true
