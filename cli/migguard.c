@@ -15,6 +15,7 @@
 #include "alloc-util.h"
 #include "guard.h"
 #include "policy.h"
+#include "virt-util.h"
 
 #ifndef MIGGUARD_CONFIG_DIR
 #define MIGGUARD_CONFIG_DIR "/etc/migguard"
@@ -46,9 +47,6 @@ static int policy_check(int argc, char *argv[]) {
         return policy_dump(p, stdout) < 0 ? 1 : 0;
 }
 
-static void silent(void *data _unused_, virErrorPtr e _unused_) {
-}
-
 static int release(int argc, char *argv[]) {
         const char *uri = "qemu:///system", *lib = getenv("MIGGUARD_STATE_DIR");
         if (argc == 3 && streq(argv[1], "--connect"))
@@ -58,7 +56,7 @@ static int release(int argc, char *argv[]) {
         if (!lib)
                 lib = "/var/lib/migguard";
 
-        virSetErrorFunc(NULL, silent);
+        virt_errors_silence();
         _cleanup_(virConnectClosep) virConnectPtr conn = virConnectOpen(uri);
         if (!conn) {
                 fprintf(stderr, "migguard: cannot connect to %s\n", uri);

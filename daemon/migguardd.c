@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "strv.h"
+#include "virt-util.h"
 
 #ifndef MIGGUARD_CONFIG_DIR
 #define MIGGUARD_CONFIG_DIR "/etc/migguard"
@@ -60,9 +61,6 @@ static void on_signal(int watch _unused_, int fd, int events _unused_, void *opa
 
 static void reconcile_cb(int timer _unused_, void *opaque) {
         daemon_reconcile(opaque);
-}
-
-static void silent_error(void *data _unused_, virErrorPtr e _unused_) {
 }
 
 static int parse_args(int argc, char *argv[], Daemon *d, bool *foreground, int *level) {
@@ -129,7 +127,7 @@ int main(int argc, char *argv[]) {
         log_setup("migguardd", log_targets_auto() | (foreground ? LOG_TARGET_STDERR : 0), level);
         if (log_set_decision_dir(lib) < 0)
                 return 1;
-        virSetErrorFunc(NULL, silent_error);
+        virt_errors_silence();
         if (gethostname(d.hostname, sizeof(d.hostname) - 1) < 0)
                 strcpy(d.hostname, "unknown");
         if (asprintf(&d.state_dir, "%s/incoming", d.run_dir) < 0)

@@ -22,6 +22,7 @@
 #include "parity.h"
 #include "provision.h"
 #include "strv.h"
+#include "virt-util.h"
 
 #define PUBLISH_RETRY_MS 2000
 
@@ -142,13 +143,11 @@ static int publish_domain(Daemon *d, virDomainPtr dom) {
         virDomainJobInfo job;
         FactList facts = { 0 };
         NetList nets = { 0 };
-        int r, state, reason;
+        int r;
 
         if (virDomainIsActive(dom) != 1)
                 return 1;
-        if (virDomainGetState(dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_PAUSED &&
-            (reason == VIR_DOMAIN_PAUSED_MIGRATION || reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
-             reason == VIR_DOMAIN_PAUSED_POSTCOPY))
+        if (virt_domain_migration_pending(dom) > 0)
                 return 0;
         /* Setting metadata would wait for a running job (migration) to end. */
         if (virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE)

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "provision.h"
 #include "strv.h"
+#include "virt-util.h"
 
 #define LOCK_TIMEOUT_MS 5000
 
@@ -78,18 +79,15 @@ static void orphan(Daemon *d, IncomingState *s) {
 static void reconcile_one(Daemon *d, const char *uuid) {
         _cleanup_(incoming_state_freep) IncomingState *s = NULL;
         _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
-        int state = 0, reason = 0;
 
         if (incoming_state_load(d->state_dir, uuid, &s) < 0)
                 return;
         dom = virDomainLookupByUUIDString(d->conn, uuid);
         if (dom && virDomainIsActive(dom) == 1) {
-                if (virDomainGetState(dom, &state, &reason, 0) < 0)
+                int pending = virt_domain_migration_pending(dom);
+                if (pending < 0)
                         return;
-                bool in_progress = state == VIR_DOMAIN_PAUSED &&
-                                   (reason == VIR_DOMAIN_PAUSED_MIGRATION || reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
-                                    reason == VIR_DOMAIN_PAUSED_POSTCOPY);
-                if (!in_progress)
+                if (!pending)
                         commit_locked(d, s, "found completed when migguardd started");
                 return;
         }

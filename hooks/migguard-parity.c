@@ -24,6 +24,7 @@
 #include "domain-xml.h"
 #include "host-cpu.h"
 #include "parity.h"
+#include "virt-util.h"
 
 typedef struct Host {
         virConnectPtr conn;
@@ -106,9 +107,6 @@ static const ParityOps libvirt_ops = {
         .libvirt_version = op_libvirt_version,
 };
 
-static void silent(void *data _unused_, virErrorPtr e _unused_) {
-}
-
 static int read_all(FILE *f, char **ret, size_t *ret_len) {
         size_t cap = 1 << 16, len = 0;
         char *buf = malloc(cap + 1);
@@ -161,7 +159,7 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "%s\n", err ? err : "cannot load policy");
                 return 1;
         }
-        virSetErrorFunc(NULL, silent);
+        virt_errors_silence();
         conn = virConnectOpen(argc > 2 ? argv[2] : "qemu:///system");
         if (!conn) {
                 fprintf(stderr, "cannot connect to libvirt to check CPU and networks\n");

@@ -13,6 +13,7 @@
 
 #include "alloc-util.h"
 #include "xml-util.h"
+#include "virt-util.h"
 
 #define REFRESH_WAIT_MS (30 * 1000)
 
@@ -23,12 +24,8 @@ static int last_error(char **ret_error, const char *what) {
         return -EIO;
 }
 
-static void silent_error(void *data _unused_, virErrorPtr e _unused_) {
-        /* keep libvirt from printing to stderr, which is the admin's error text */
-}
-
 int storage_connect(const char *fallback_uri, virConnectPtr *ret) {
-        virSetErrorFunc(NULL, silent_error);
+        virt_errors_silence();
         virConnectPtr c = virConnectOpen(STORAGE_URI);
         if (!c && fallback_uri)
                 c = virConnectOpen(fallback_uri);
