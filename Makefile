@@ -9,6 +9,8 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR    ?=
 
 CC         ?= cc
@@ -95,24 +97,35 @@ coverage:
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR)/migguard $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \
-	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
+	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/daemon.d \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook
 	install -m 0755 $(BUILD)/migguard-storage $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage
 	install -m 0755 $(BUILD)/migguard-parity $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-parity
 	install -m 0755 $(BUILD)/migguardd $(DESTDIR)$(SBINDIR)/migguardd
 	install -m 0755 $(BUILD)/migguard $(DESTDIR)$(BINDIR)/migguard
 	ln -sf $(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard
+	# The daemon hook only records that libvirt (re)loaded its hooks: `migguard status`.
+	ln -sf $(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/daemon.d/50-migguard
 	install -m 0644 policies/migguard.conf $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' units/migguardd.service.in \
 	  > $(DESTDIR)$(UNITDIR)/migguardd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/migguardd.service
 	install -m 0644 units/migguard.tmpfiles $(DESTDIR)$(TMPFILESDIR)/migguard.conf
+	install -m 0644 man/migguard.8 man/migguardd.8 man/migguard-hook.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/migguard.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/migguard $(DESTDIR)$(BASHCOMPDIR)/migguard
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage \
 	  $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-parity \
 	  $(DESTDIR)$(SBINDIR)/migguardd \
 	  $(DESTDIR)$(BINDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard \
+	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/daemon.d/50-migguard \
+	  $(DESTDIR)$(MANDIR)/man8/migguard.8 $(DESTDIR)$(MANDIR)/man8/migguardd.8 \
+	  $(DESTDIR)$(MANDIR)/man8/migguard-hook.8 $(DESTDIR)$(MANDIR)/man5/migguard.conf.5 \
+	  $(DESTDIR)$(BASHCOMPDIR)/migguard \
 	  $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf $(DESTDIR)$(UNITDIR)/migguardd.service \
 	  $(DESTDIR)$(TMPFILESDIR)/migguard.conf
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \

@@ -194,7 +194,7 @@ _rig_prepare_host() {
         "$H"/etc-libvirt/qemu/*.xml "$H/etc-libvirt/qemu/autostart" \
         "$H"/etc-libvirt/qemu/networks/autostart/* || return 1
     # libvirtd only runs hooks if this directory exists when it starts.
-    mkdir -p "$H/etc-libvirt/hooks/qemu.d" || return 1
+    mkdir -p "$H/etc-libvirt/hooks/qemu.d" "$H/etc-libvirt/hooks/daemon.d" || return 1
     cat >"$H/etc-libvirt/libvirtd.conf" <<EOF || return 1
 # written by the migguard test rig for host $h
 listen_tls = 0
@@ -242,6 +242,8 @@ EOF
         fi
         ln -s /usr/libexec/migguard/migguard-hook \
             "$H/etc-libvirt/hooks/qemu.d/50-migguard" || return 1
+        ln -s /usr/libexec/migguard/migguard-hook \
+            "$H/etc-libvirt/hooks/daemon.d/50-migguard" || return 1
     fi
     rm -f "$H/ctl" && mkfifo -m 600 "$H/ctl" || return 1
 }
