@@ -24,7 +24,8 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
             -Wno-unused-parameter -Wno-format-nonliteral
 override CPPFLAGS += -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"$(SYSCONFDIR)/migguard"' \
-                     -DMIGGUARD_LIBEXEC_DIR='"$(LIBEXECDIR)/migguard"'
+                     -DMIGGUARD_LIBEXEC_DIR='"$(LIBEXECDIR)/migguard"' \
+                     -DMIGGUARD_SYSCONF_DIR='"$(SYSCONFDIR)"'
 override CFLAGS   += -std=gnu17 $(WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS))
 
@@ -36,10 +37,11 @@ BINS     := $(BUILD)/migguard-hook $(BUILD)/migguard-storage $(BUILD)/migguard-p
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DAEMON_SRC := $(wildcard daemon/*.c)
+CLI_SRC    := $(wildcard cli/*.c)
 
 all: $(BINS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h tests/unit/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h cli/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -58,7 +60,7 @@ $(BUILD)/migguard-parity: $(BUILD)/hooks/migguard-parity.o $(LIBA)
 $(BUILD)/migguardd: $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/migguard: $(BUILD)/cli/migguard.o $(LIBA)
+$(BUILD)/migguard: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
@@ -105,6 +107,7 @@ install: all
 	install -m 0755 $(BUILD)/migguard-parity $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-parity
 	install -m 0755 $(BUILD)/migguardd $(DESTDIR)$(SBINDIR)/migguardd
 	install -m 0755 $(BUILD)/migguard $(DESTDIR)$(BINDIR)/migguard
+	install -m 0755 units/reload-libvirt.sh $(DESTDIR)$(LIBEXECDIR)/migguard/reload-libvirt
 	ln -sf $(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard
 	# The daemon hook only records that libvirt (re)loaded its hooks: `migguard status`.
 	ln -sf $(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/daemon.d/50-migguard
@@ -119,7 +122,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage \
-	  $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-parity \
+	  $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-parity $(DESTDIR)$(LIBEXECDIR)/migguard/reload-libvirt \
 	  $(DESTDIR)$(SBINDIR)/migguardd \
 	  $(DESTDIR)$(BINDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/50-migguard \
 	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/daemon.d/50-migguard \
@@ -141,14 +144,53 @@ lint:
 	  clang-tidy -quiet $$f -- -std=gnu17 -D_GNU_SOURCE -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS)) 2>/dev/null; \
 	done
 
-FORMAT_SRC := $(LINT_SRC) $(wildcard lib/*.h daemon/*.h tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
+FORMAT_SRC := $(LINT_SRC) $(wildcard lib/*.h daemon/*.h cli/*.h tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 format:
 	clang-format -i $(FORMAT_SRC)
 
+# Packages: `make deb` (dpkg-buildpackage, binary only) and `make rpm`
+# (rpmbuild) build from a tarball of the tree unpacked under $(BUILD)/pkg,
+# with packaging/deb/debian as its debian/, and leave the packages in dist/.
+# The version is MIGGUARD_VERSION in cli/migguard.c; the Debian changelog
+# and the spec must carry the same, which is checked here.
+PKG_VERSION := $(shell sed -n 's/^\#define MIGGUARD_VERSION "\(.*\)"$$/\1/p' cli/migguard.c)
+PKG_DIR     := $(BUILD)/pkg
+PKG_TAR     := $(PKG_DIR)/migguard-$(PKG_VERSION).tar.gz
+
+pkg-tarball:
+	@test -n "$(PKG_VERSION)" || { echo "no MIGGUARD_VERSION in cli/migguard.c" >&2; exit 1; }
+	rm -rf $(PKG_DIR)
+	mkdir -p $(PKG_DIR) dist
+	tar --exclude-vcs --exclude=./build --exclude='./build-*' --exclude=./dist --sort=name \
+	  --owner=0 --group=0 --numeric-owner --transform 's,^\.,migguard-$(PKG_VERSION),' -czf $(PKG_TAR) .
+
+deb: pkg-tarball
+	@v=$$(dpkg-parsechangelog -l packaging/deb/debian/changelog -S Version); [ "$${v%-*}" = "$(PKG_VERSION)" ] || \
+	  { echo "packaging/deb/debian/changelog is at $$v, cli/migguard.c at $(PKG_VERSION)" >&2; exit 1; }
+	tar -C $(PKG_DIR) -xzf $(PKG_TAR)
+	cp -a packaging/deb/debian $(PKG_DIR)/migguard-$(PKG_VERSION)/debian
+	cd $(PKG_DIR)/migguard-$(PKG_VERSION) && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS dpkg-buildpackage -us -uc -b
+	rm -f dist/migguard_*.deb dist/migguard-dbgsym_*.deb
+	cp $(PKG_DIR)/*.deb dist/
+
+# On a non-RPM host (Debian) rpmbuild cannot see the BuildRequires (--nodeps)
+# and may lack the systemd macros (packaging/rpm/macros.systemd-shim).
+rpm: pkg-tarball
+	@v=$$(sed -n 's/^Version:[[:space:]]*//p' packaging/rpm/migguard.spec); [ "$$v" = "$(PKG_VERSION)" ] || \
+	  { echo "packaging/rpm/migguard.spec is at $$v, cli/migguard.c at $(PKG_VERSION)" >&2; exit 1; }
+	rm -f dist/migguard-*.rpm
+	opts=; rpm -q --quiet rpm 2>/dev/null || opts=--nodeps; \
+	[ -n "$$(rpm --eval '%{?_unitdir}')" ] || opts="$$opts --load=packaging/rpm/macros.systemd-shim"; \
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS rpmbuild -bb $$opts --define '_topdir $(abspath $(PKG_DIR))/rpm' \
+	  --define '_sourcedir $(abspath $(PKG_DIR))' --define '_rpmdir $(abspath dist)' \
+	  --define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' packaging/rpm/migguard.spec
+
+.PHONY: pkg-tarball deb rpm
+
 clean:
-	rm -rf build build-asan build-cov
+	rm -rf build build-asan build-cov dist
 
 .PHONY: all unit fuzz check deps check-all demo lint format-check format asan coverage install uninstall clean

@@ -62,6 +62,7 @@ void daemon_reconcile_sources(Daemon *d);
 
 /* pinning.c: migration threads on housekeeping CPUs. */
 void daemon_pinning_start(Daemon *d);
+int daemon_drop_privileges(void);
 void daemon_pinning_refresh(Daemon *d);
 
 /* reconcile.c: commit or clean up incoming-migration records. */

@@ -6,6 +6,9 @@
  * which ops are handled, stdin limits, a watchdog, and what goes to
  * stderr (the admin's virsh error when we exit non-zero) vs the journal.
  * stdout is never written: for `migrate` it would replace the domain XML.
+ *
+ * Linked as /etc/libvirt/hooks/daemon.d/50-migguard too: there it only
+ * records that libvirt (re)loaded its hooks, for `migguard status`.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +19,7 @@
 
 #include "daemon-lock.h"
 #include "domain-xml.h"
+#include "hook-load.h"
 #include "incoming-state.h"
 #include "incoming.h"
 #include "log.h"
@@ -79,21 +83,6 @@ static const char *const msgids[] = {
         [NOTE_WARNING] = MG_MSGID_WARNING,
 };
 
-/* The check a decision belongs to, from its text's first word. */
-static const char *check_of(const char *text) {
-        static const struct {
-                const char *prefix, *check;
-        } map[] = { { "cpu:", "cpu" },
-                    { "vcpus:", "vcpus" },
-                    { "interface ", "network" },
-                    { "disk ", "provision" },
-                    { "directory ", "provision" } };
-        for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                if (strncmp(text, map[i].prefix, strlen(map[i].prefix)) == 0)
-                        return map[i].check;
-        return NULL;
-}
-
 static void report(const HookResult *res) {
         for (size_t i = 0; i < res->n_notes; i++) {
                 const HookNote *n = &res->notes[i];
@@ -101,7 +90,7 @@ static void report(const HookResult *res) {
                                 .domain = res->domain,
                                 .disk = n->disk,
                                 .path = n->path,
-                                .check = check_of(n->text) };
+                                .check = log_check_of(n->text) };
                 log_struct(n->kind == NOTE_WARNING || n->kind == NOTE_REFUSED ? LOG_WARNING : LOG_INFO, &f, "%s%s%s",
                            n->text, n->path && !strstr(n->text, n->path) ? ": " : "",
                            n->path && !strstr(n->text, n->path) ? n->path : "");
@@ -126,10 +115,26 @@ static char *libexec_dir(void) {
         return strdup(MIGGUARD_LIBEXEC_DIR);
 }
 
+/* Daemon hook `- start - start` / `- reload begin SIGHUP`: libvirt has
+ * just looked for hooks.  Our parent is that daemon (virCommand forks it
+ * directly).  Best effort: the exit code of a daemon hook is ignored. */
+static int daemon_hook(int argc, char *argv[]) {
+        LibvirtDaemon d;
+        if (argc < 3 || !(streq(argv[2], "start") || streq(argv[2], "reload")))
+                return 0;
+        if (libvirt_daemon_from_pid("/proc", getppid(), &d) < 0)
+                return 0;
+        const char *run = getenv("MIGGUARD_RUN_DIR");
+        (void) hook_load_record(run ? run : MIGGUARD_RUN_DIR, &d);
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         typedef int (*Op)(const HookEnv *, const char *, size_t, HookResult *);
         Op op = NULL;
 
+        if (argc > 0 && strstr(argv[0], "/daemon.d/"))
+                return daemon_hook(argc, argv);
         /* Exit 0 at once for everything not handled, reconnect included. */
         if (argc < 4)
                 return 0;

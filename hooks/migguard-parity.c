@@ -22,90 +22,8 @@
 
 #include "alloc-util.h"
 #include "domain-xml.h"
-#include "host-cpu.h"
-#include "parity.h"
+#include "parity-libvirt.h"
 #include "virt-util.h"
-
-typedef struct Host {
-        virConnectPtr conn;
-        NetDevContext *net;
-} Host;
-
-static char *last_error(void) {
-        const virError *e = virGetLastError();
-        char *s = strdup(e && e->message ? e->message : "unknown libvirt error");
-        if (s)
-                s[strcspn(s, "\n")] = 0;
-        return s;
-}
-
-static int op_compare_cpu(void *ud, const DomainXml *d, const char *virttype, const char *cpu_xml, char **reason) {
-        Host *h = ud;
-        int k = virConnectCompareHypervisorCPU(h->conn, d->emulator, d->arch, d->machine, virttype, cpu_xml,
-                                               VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE);
-        if (k >= 0)
-                return k;
-        const virError *e = virGetLastError();
-        *reason = last_error();
-        return e && e->code == VIR_ERR_CPU_INCOMPATIBLE ? 0 : -EIO;
-}
-
-static int op_virttype_usable(void *ud, const DomainXml *d, char **reason) {
-        Host *h = ud;
-        _cleanup_free_ char *caps =
-                virConnectGetDomainCapabilities(h->conn, d->emulator, d->arch, d->machine, d->virt_type, 0);
-        if (caps)
-                return 0;
-        *reason = last_error();
-        return -EOPNOTSUPP;
-}
-
-static int op_host_cpu_model(void *ud, char **ret) {
-        Host *h = ud;
-        _cleanup_free_ char *caps = virConnectGetCapabilities(h->conn);
-        return caps ? host_cpu_model_from_caps(caps, ret) : -EIO;
-}
-
-static int op_network(void *ud, const char *name, char **ret_bridge) {
-        Host *h = ud;
-        _cleanup_(virNetworkFreep) virNetworkPtr n = virNetworkLookupByName(h->conn, name);
-        if (!n) {
-                const virError *e = virGetLastError();
-                return e && e->code == VIR_ERR_NO_NETWORK ? -ENOENT : -EIO;
-        }
-        int active = virNetworkIsActive(n);
-        if (active < 0)
-                return -EIO;
-        if (active)
-                *ret_bridge = virNetworkGetBridgeName(n); /* NULL for macvtap/hostdev networks */
-        return active;
-}
-
-static int op_netdev(void *ud, const char *name, NetDev *ret) {
-        Host *h = ud;
-        return netdev_query(h->net, name, ret);
-}
-
-static unsigned op_online_cpus(void *ud _unused_) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        return n > 0 ? (unsigned) n : 0;
-}
-
-static unsigned long op_libvirt_version(void *ud) {
-        Host *h = ud;
-        unsigned long v = 0;
-        return virConnectGetLibVersion(h->conn, &v) == 0 ? v : 0;
-}
-
-static const ParityOps libvirt_ops = {
-        .compare_cpu = op_compare_cpu,
-        .virttype_usable = op_virttype_usable,
-        .host_cpu_model = op_host_cpu_model,
-        .network = op_network,
-        .netdev = op_netdev,
-        .online_cpus = op_online_cpus,
-        .libvirt_version = op_libvirt_version,
-};
 
 static int read_all(FILE *f, char **ret, size_t *ret_len) {
         size_t cap = 1 << 16, len = 0;
@@ -169,8 +87,8 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "cannot read network devices (rtnetlink)\n");
                 return 1;
         }
-        Host h = { .conn = conn, .net = net };
-        if (parity_check(p, d, &libvirt_ops, &h, &res) < 0) {
+        ParityHost h = { .conn = conn, .net = net };
+        if (parity_check(p, d, &parity_libvirt_ops, &h, &res) < 0) {
                 fprintf(stderr, "parity checks failed: out of memory\n");
                 return 1;
         }

@@ -23,6 +23,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(virDomainPtr, virDomainFree);
 DEFINE_TRIVIAL_CLEANUP_FUNC(virStoragePoolPtr, virStoragePoolFree);
 DEFINE_TRIVIAL_CLEANUP_FUNC(virStorageVolPtr, virStorageVolFree);
 DEFINE_TRIVIAL_CLEANUP_FUNC(virNetworkPtr, virNetworkFree);
+DEFINE_TRIVIAL_CLEANUP_FUNC(virInterfacePtr, virInterfaceFree);
 DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
 
 static inline void xml_charp_free(xmlChar **p) {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -28,7 +29,30 @@ int daemon_lock_acquire(const char *run_dir, int *ret_fd) {
                 return -errno;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        /* The pid is only for `migguard status`: liveness is the lock. */
+        if (ftruncate(fd, 0) < 0 || dprintf(fd, "%d\n", (int) getpid()) < 0)
+                return -errno;
         *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int daemon_lock_read_pid(const char *run_dir, pid_t *ret_pid) {
+        _cleanup_free_ char *path = NULL;
+        if (lock_path(run_dir, &path) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        char buf[32];
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -ENODATA;
+        buf[n] = 0;
+        char *end;
+        long pid = strtol(buf, &end, 10);
+        if (end == buf || pid <= 0 || pid > INT32_MAX)
+                return -EBADMSG;
+        *ret_pid = (pid_t) pid;
         return 0;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define MIGGUARD_RUN_DIR "/run/migguard"
 #define DAEMON_LOCK_NAME "migguardd.lock"
@@ -14,3 +15,5 @@
 int daemon_lock_acquire(const char *run_dir, int *ret_fd);
 /* 1: held by a running migguardd, 0: not running, <0: error. */
 int daemon_lock_is_held(const char *run_dir);
+/* The pid migguardd wrote into the lock file (meaningful while held). */
+int daemon_lock_read_pid(const char *run_dir, pid_t *ret_pid);

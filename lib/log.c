@@ -82,6 +82,37 @@ static void decision_append(int level, const LogFields *f, const char *msg) {
         json_object_put(o);
 }
 
+const char *log_check_of(const char *text) {
+        static const struct {
+                const char *prefix, *check;
+        } map[] = { { "cpu:", "cpu" },
+                    { "vcpus:", "vcpus" },
+                    { "interface ", "network" },
+                    { "disk ", "provision" },
+                    { "directory ", "provision" } };
+        for (size_t i = 0; text && i < ELEMENTSOF(map); i++)
+                if (strncmp(text, map[i].prefix, strlen(map[i].prefix)) == 0)
+                        return map[i].check;
+        return NULL;
+}
+
+const char *log_message_id_kind(const char *message_id) {
+        static const struct {
+                const char *id, *kind;
+        } kinds[] = {
+                { MG_MSGID_REFUSED, "refused" },     { MG_MSGID_PROVISIONED, "provisioned" },
+                { MG_MSGID_CLEANED_UP, "cleaned-up" }, { MG_MSGID_COMMITTED, "committed" },
+                { MG_MSGID_PUBLISHED, "published" }, { MG_MSGID_WARNING, "warning" },
+                { MG_MSGID_POOL, "pool" },           { MG_MSGID_DAEMON, "daemon" },
+                { MG_MSGID_PERSISTED, "persisted" }, { MG_MSGID_GUARDED, "guarded" },
+                { MG_MSGID_PINNED, "pinned" },
+        };
+        for (size_t i = 0; message_id && i < ELEMENTSOF(kinds); i++)
+                if (streq(message_id, kinds[i].id))
+                        return kinds[i].kind;
+        return NULL;
+}
+
 void log_setup(const char *ident, int targets, int max_level) {
         log_ident = ident;
         log_targets = targets;

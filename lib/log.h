@@ -26,6 +26,13 @@
 #define MG_MSGID_GUARDED "9e4f2a7c61d84b3b8f05d2c7a6e1b394"
 #define MG_MSGID_PINNED "4c2d8e6f0a1b4c3d9e7f5a6b8c0d2e41"
 
+/* Short name of a MESSAGE_ID above ("refused", "provisioned"...), or NULL. */
+const char *log_message_id_kind(const char *message_id);
+
+/* The check ("cpu", "vcpus", "network", "provision") a decision's text
+ * belongs to, from its first word; NULL if none. */
+const char *log_check_of(const char *text);
+
 typedef enum LogTarget {
         LOG_TARGET_STDERR = 1 << 0,
         LOG_TARGET_JOURNAL = 1 << 1,

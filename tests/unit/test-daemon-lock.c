@@ -26,8 +26,14 @@ TEST(acquire_release) {
         ASSERT_EQ(daemon_lock_is_held(run), 1);
         ASSERT_EQ(daemon_lock_is_held(run), 1); /* asking does not steal it */
 
+        pid_t pid = 0;
+        ASSERT_OK(daemon_lock_read_pid(run, &pid)); /* for `migguard status` */
+        ASSERT_EQ(pid, getpid());
+
         ASSERT_ERR(daemon_lock_acquire(run, &fd2), -EBUSY);
         ASSERT_EQ(fd2, -1);
+        ASSERT_OK(daemon_lock_read_pid(run, &pid)); /* the loser did not overwrite it */
+        ASSERT_EQ(pid, getpid());
 
         ASSERT_SYS(close(fd));
         ASSERT_EQ(daemon_lock_is_held(run), 0);

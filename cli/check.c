@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `migguard check VM DESTURI`: the destination hook's verdicts before
+ * `virsh migrate` is typed.  The parity checks are the hook's own code
+ * (parity_check) answered through a connection to the destination; image
+ * directories and free space are read from the destination's storage
+ * pools where one covers the directory.  The local policy stands in for
+ * the destination's: one policy on every host is the expected deployment.
+ * Also the trap libvirt reports only after the migration started: the
+ * destination's hostname must resolve here to a non-loopback address.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "alloc-util.h"
+#include "cli.h"
+#include "domain-xml.h"
+#include "log.h"
+#include "parity-libvirt.h"
+#include "path-util.h"
+#include "policy.h"
+#include "provision.h"
+
+typedef struct Verdicts {
+        unsigned refused, warned;
+} Verdicts;
+
+_printf_(4, 5) static void say(Verdicts *v, const char *verdict, const char *check, const char *fmt, ...) {
+        va_list ap;
+        printf("%-6s  %-9s  ", verdict, check);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+        if (streq(verdict, "refuse"))
+                v->refused++;
+        else if (streq(verdict, "warn"))
+                v->warned++;
+}
+
+static bool any_of(char **l, const char *check) {
+        for (; l && *l; l++)
+                if (streq_ptr(log_check_of(*l), check))
+                        return true;
+        return false;
+}
+
+static int check_parity(Verdicts *v, const Policy *p, const DomainXml *d, virConnectPtr dst, const char *dname) {
+        ParityHost h = { .conn = dst };
+        ParityResult res = { 0 };
+        if (parity_check(p, d, &parity_libvirt_ops, &h, &res) < 0)
+                return -ENOMEM;
+        for (char **l = res.refusals; l && *l; l++)
+                say(v, "refuse", strna(log_check_of(*l)), "%s", *l);
+        for (char **l = res.warnings; l && *l; l++)
+                say(v, "warn", strna(log_check_of(*l)), "%s", *l);
+        static const struct {
+                const char *check, *ok;
+        } oks[] = {
+                { "cpu", "the guest's CPU runs on %s (libvirt's CPU comparison)" },
+                { "vcpus", "%s has CPUs enough for the guest's vCPUs" },
+                { "network", "every interface finds its network, bridge or device on %s" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(oks); i++)
+                if (!any_of(res.refusals, oks[i].check) && !any_of(res.warnings, oks[i].check))
+                        say(v, "ok", oks[i].check, oks[i].ok, dname);
+        parity_result_done(&res);
+        return 0;
+}
+
+/* A disk the destination hook would have to provision: policy, directory
+ * and free space as far as the destination's storage pools show them. */
+static void check_missing_image(Verdicts *v, const Policy *p, virConnectPtr dst, virDomainPtr dom,
+                                const DomainDisk *disk) {
+        _cleanup_free_ char *dir = NULL;
+        if (!p->provision_enabled) {
+                say(v, "warn", "provision", "disk %s: '%s' is not on the destination and [provision] is off: create it there first",
+                    disk->target, disk->source);
+                return;
+        }
+        if (!policy_path_allowed(p, disk->source)) {
+                say(v, "refuse", "provision", "disk %s: image '%s' is missing and outside [provision] allowed-dirs",
+                    disk->target, disk->source);
+                return;
+        }
+        if (!image_format_supported(disk->format)) {
+                say(v, "refuse", "provision", "disk %s: cannot provision image format '%s' (qcow2 or raw only)",
+                    disk->target, disk->format ? disk->format : "unknown");
+                return;
+        }
+        if (path_split(disk->source, &dir, NULL) < 0)
+                return;
+        _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = virStoragePoolLookupByTargetPath(dst, dir);
+        virStoragePoolInfo info;
+        if (!pool || virStoragePoolGetInfo(pool, &info) < 0 || info.state != VIR_STORAGE_POOL_RUNNING ||
+            info.capacity == 0) {
+                say(v, "ok", "provision",
+                    "disk %s: '%s' will be provisioned (free space in %s not visible: no active storage pool)",
+                    disk->target, disk->source, dir);
+                return;
+        }
+        unsigned long long pct = info.available * 100 / info.capacity;
+        if (pct < p->min_free_percent) {
+                say(v, "refuse", "provision", "disk %s: %s has %llu%% free, policy [provision] min-free-percent is %u%%",
+                    disk->target, dir, pct, p->min_free_percent);
+                return;
+        }
+        virDomainBlockInfo bi;
+        if (virDomainGetBlockInfo(dom, disk->target, &bi, 0) == 0 && bi.allocation > info.available)
+                say(v, "warn", "provision", "disk %s: holds %llu MiB of data, %s has %llu MiB available",
+                    disk->target, bi.allocation >> 20, dir, info.available >> 20);
+        else
+                say(v, "ok", "provision", "disk %s: '%s' will be provisioned in %s (%llu%% free)", disk->target,
+                    disk->source, dir, pct);
+}
+
+static void check_disks(Verdicts *v, const Policy *p, const DomainXml *d, virConnectPtr dst, virDomainPtr dom) {
+        for (size_t i = 0; i < d->n_disks; i++) {
+                const DomainDisk *disk = &d->disks[i];
+                if (!disk_is_copy_candidate(disk) || !streq(disk->type, "file"))
+                        continue;
+                if (!path_is_safe_absolute(disk->source)) {
+                        say(v, "refuse", "provision",
+                            "disk %s: path '%s' is not a plain absolute path (relative, '.', '..' or control "
+                            "characters)",
+                            disk->target, disk->source);
+                        continue;
+                }
+                _cleanup_(virStorageVolFreep) virStorageVolPtr vol = virStorageVolLookupByPath(dst, disk->source);
+                if (vol)
+                        say(v, "ok", "provision", "disk %s: '%s' exists on the destination: used as is",
+                            disk->target, disk->source);
+                else
+                        check_missing_image(v, p, dst, dom, disk);
+        }
+}
+
+static bool is_loopback(const struct sockaddr *sa) {
+        if (sa->sa_family == AF_INET)
+                return (ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr) >> 24) == 127;
+        return sa->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *) sa)->sin6_addr);
+}
+
+/* libvirt's destination offers "tcp://ITS-HOSTNAME" as migration URI unless
+ * its qemu.conf sets migration_host; the source must resolve that name. */
+static void check_resolution(Verdicts *v, virConnectPtr dst) {
+        _cleanup_free_ char *host = virConnectGetHostname(dst);
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+        if (!host) {
+                say(v, "warn", "resolve", "cannot read the destination's hostname");
+                return;
+        }
+        int r = getaddrinfo(host, NULL, &hints, &ai);
+        if (r != 0) {
+                say(v, "refuse", "resolve",
+                    "destination hostname '%s' does not resolve here (%s): virsh migrate fails with 'Unable to "
+                    "resolve address' unless its qemu.conf sets migration_host; fix DNS or /etc/hosts, or pass "
+                    "--migrateuri tcp://ADDRESS",
+                    host, gai_strerror(r));
+                return;
+        }
+        const struct addrinfo *usable = NULL;
+        for (const struct addrinfo *a = ai; a && !usable; a = a->ai_next)
+                if (!is_loopback(a->ai_addr))
+                        usable = a;
+        char addr[INET6_ADDRSTRLEN] = "?";
+        const struct addrinfo *shown = usable ? usable : ai;
+        (void) getnameinfo(shown->ai_addr, shown->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
+        if (usable)
+                say(v, "ok", "resolve", "destination hostname '%s' resolves to %s", host, addr);
+        else
+                say(v, "refuse", "resolve",
+                    "destination hostname '%s' resolves to loopback (%s) here: the migration would connect to "
+                    "this host; fix DNS or /etc/hosts, or pass --migrateuri tcp://ADDRESS",
+                    host, addr);
+        freeaddrinfo(ai);
+}
+
+int cli_check(int argc, char *argv[]) {
+        static const struct option opts[] = { { "connect", required_argument, NULL, 'c' },
+                                              { "config", required_argument, NULL, 'f' },
+                                              {} };
+        const char *uri = DEFAULT_URI, *conf = MIGGUARD_CONFIG_FILE;
+        for (int c; (c = getopt_long(argc, argv, "+c:f:", opts, NULL)) != -1;) {
+                if (c == 'c')
+                        uri = optarg;
+                else if (c == 'f')
+                        conf = optarg;
+                else
+                        return cli_usage();
+        }
+        if (argc - optind != 2)
+                return cli_usage();
+        const char *name = argv[optind], *desturi = argv[optind + 1];
+
+        _cleanup_(policy_freep) Policy *p = NULL;
+        _cleanup_free_ char *err = NULL, *xml = NULL;
+        if (policy_load(conf, &p, &err) < 0) {
+                fprintf(stderr, "migguard: %s\n", err ? err : "cannot load policy");
+                return EXIT_USAGE;
+        }
+        _cleanup_(virConnectClosep) virConnectPtr src = cli_connect(uri, true);
+        if (!src)
+                return EXIT_UNREACHABLE;
+        _cleanup_(virDomainFreep) virDomainPtr dom = cli_lookup_domain(src, uri, name);
+        if (!dom)
+                return EXIT_UNREACHABLE;
+        /* what the source sends: the migratable definition, live metadata included */
+        xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_MIGRATABLE);
+        _cleanup_(domain_xml_freep) DomainXml *d = NULL;
+        if (!xml || domain_xml_parse(xml, strlen(xml), &d, &err) < 0) {
+                fprintf(stderr, "migguard: cannot read the definition of %s: %s\n", name, err ? err : "libvirt error");
+                return EXIT_UNREACHABLE;
+        }
+        /* read-write: libvirt's CPU comparison needs it */
+        _cleanup_(virConnectClosep) virConnectPtr dst = cli_connect(desturi, false);
+        if (!dst)
+                return EXIT_UNREACHABLE;
+
+        Verdicts v = { 0 };
+        check_resolution(&v, dst);
+        if (check_parity(&v, p, d, dst, desturi) < 0)
+                return EXIT_UNREACHABLE;
+        check_disks(&v, p, d, dst, dom);
+        if (v.refused)
+                printf("%s -> %s: REFUSED (%u refusal(s), %u warning(s)): the destination's migguard would stop "
+                       "this migration\n",
+                       name, desturi, v.refused, v.warned);
+        else
+                printf("%s -> %s: ok (%u warning(s))\n", name, desturi, v.warned);
+        return v.refused ? EXIT_REFUSED : EXIT_OK;
+}

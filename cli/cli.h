@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The admin CLI's subcommands and what they share. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <libvirt/libvirt.h>
+
+#ifndef MIGGUARD_CONFIG_DIR
+#define MIGGUARD_CONFIG_DIR "/etc/migguard"
+#endif
+#ifndef MIGGUARD_SYSCONF_DIR
+#define MIGGUARD_SYSCONF_DIR "/etc"
+#endif
+#define MIGGUARD_CONFIG_FILE MIGGUARD_CONFIG_DIR "/migguard.conf"
+#define DEFAULT_URI "qemu:///system"
+
+/* Exit codes: documented in migguard(8). */
+enum {
+        EXIT_OK = 0,
+        EXIT_REFUSED = 1, /* a check refused, or status found a problem */
+        EXIT_USAGE = 2,
+        EXIT_UNREACHABLE = 3, /* cannot connect, no such domain */
+};
+
+int cli_usage(void);
+int cli_status(int argc, char *argv[]);
+int cli_check(int argc, char *argv[]);
+int cli_release(int argc, char *argv[]);
+int cli_policy_check(int argc, char *argv[]);
+
+const char *cli_state_dir(void); /* MIGGUARD_STATE_DIR or /var/lib/migguard */
+const char *cli_run_dir(void);   /* MIGGUARD_RUN_DIR or /run/migguard */
+
+/* Connect (read-only if asked) or print why not; NULL on failure. */
+virConnectPtr cli_connect(const char *uri, bool readonly);
+/* By name, then UUID; prints "no domain" on failure. */
+virDomainPtr cli_lookup_domain(virConnectPtr conn, const char *uri, const char *name);

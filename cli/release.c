@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `migguard release VM`: let a guest that migrated away start here again. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc-util.h"
+#include "cli.h"
+#include "guard.h"
+
+int cli_release(int argc, char *argv[]) {
+        static const struct option opts[] = { { "connect", required_argument, NULL, 'c' }, {} };
+        const char *uri = DEFAULT_URI, *lib = cli_state_dir();
+        for (int c; (c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1;) {
+                if (c != 'c')
+                        return cli_usage();
+                uri = optarg;
+        }
+        if (argc - optind != 1)
+                return cli_usage();
+        const char *name = argv[optind];
+
+        _cleanup_(virConnectClosep) virConnectPtr conn = cli_connect(uri, false);
+        if (!conn)
+                return EXIT_UNREACHABLE;
+        _cleanup_(virDomainFreep) virDomainPtr dom = cli_lookup_domain(conn, uri, name);
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (!dom || virDomainGetUUIDString(dom, uuid) < 0)
+                return EXIT_UNREACHABLE;
+        _cleanup_(guard_freep) Guard *g = NULL;
+        int r = guard_load(lib, uuid, &g);
+        if (r == -ENOENT || (r >= 0 && g->released)) {
+                printf("%s is not guarded on this host\n", name);
+                return EXIT_OK;
+        }
+        if (r < 0) {
+                fprintf(stderr, "migguard: cannot read the guard of %s: %s\n", name, strerror(-r));
+                return EXIT_REFUSED;
+        }
+        g->released = true;
+        if (guard_save(lib, g) < 0) {
+                fprintf(stderr, "migguard: cannot update %s/guards\n", lib);
+                return EXIT_REFUSED;
+        }
+        if (g->autostart_was_on)
+                (void) virDomainSetAutostart(dom, 1);
+        printf("released %s: it may be started on this host again%s\n", name,
+               g->autostart_was_on ? " (autostart restored)" : "");
+        return EXIT_OK;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests for lib/libvirt-daemon.c and lib/hook-load.c against a fake
+ * /proc and /run: which daemon serves qemu, when it started, and whether
+ * this very instance recorded loading migguard's hook.
+ */
+#include "hook-load.h"
+#include "libvirt-daemon.h"
+#include "tests.h"
+
+/* A process PID named COMM that started TICKS clock ticks after boot. */
+static void fake_process(const char *proc, int pid, const char *comm, unsigned long long ticks) {
+        _cleanup_free_ char *dir = tests_strdupf("%s/%d", proc, pid), *c = tests_strdupf("%s/comm", dir),
+                            *st = tests_strdupf("%s/stat", dir), *line = NULL;
+        ASSERT_SYS(mkdir(dir, 0755));
+        line = tests_strdupf("%s\n", comm);
+        tests_write_file(c, line);
+        free(line);
+        /* a comm with spaces and parentheses must not shift the fields */
+        line = tests_strdupf("%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 17 0 %llu 1000000 100 "
+                             "18446744073709551615\n",
+                             pid, comm, pid, pid, ticks);
+        tests_write_file(st, line);
+}
+
+static void fake_tree(char **ret_proc, char **ret_run, const char *dir) {
+        *ret_proc = tests_strdupf("%s/proc", dir);
+        *ret_run = tests_strdupf("%s/run", dir);
+        _cleanup_free_ char *stat = tests_strdupf("%s/stat", *ret_proc), *lv = tests_strdupf("%s/libvirt", *ret_run);
+        ASSERT_SYS(mkdir(*ret_proc, 0755));
+        ASSERT_SYS(mkdir(*ret_run, 0755));
+        ASSERT_SYS(mkdir(lv, 0755));
+        tests_write_file(stat, "cpu  1 2 3 4\nbtime 1700000000\nprocesses 5\n");
+}
+
+TEST(find_prefers_running_virtqemud) {
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        _cleanup_free_ char *proc = NULL, *run = NULL, *pf = NULL;
+        fake_tree(&proc, &run, dir);
+        LibvirtDaemon d;
+
+        ASSERT_ERR(libvirt_daemon_find(run, proc, &d), -ESRCH); /* nothing runs */
+
+        fake_process(proc, 400, "libvirtd", 250);
+        pf = tests_strdupf("%s/libvirt/libvirtd.pid", run);
+        tests_write_file(pf, "400\n");
+        ASSERT_OK(libvirt_daemon_find(run, proc, &d));
+        ASSERT_STREQ(d.name, "libvirtd");
+        ASSERT_EQ(d.pid, 400);
+        ASSERT_EQ(d.start_ticks, 250);
+        ASSERT_EQ(d.started, 1700000000 + 250 / sysconf(_SC_CLK_TCK));
+
+        /* a stale virtqemud.pid naming another program is not believed */
+        fake_process(proc, 500, "bash", 10);
+        free(pf);
+        pf = tests_strdupf("%s/libvirt/virtqemud.pid", run);
+        tests_write_file(pf, "500\n");
+        ASSERT_OK(libvirt_daemon_find(run, proc, &d));
+        ASSERT_STREQ(d.name, "libvirtd");
+
+        fake_process(proc, 600, "virtqemud", 900);
+        tests_write_file(pf, "600\n");
+        ASSERT_OK(libvirt_daemon_find(run, proc, &d));
+        ASSERT_STREQ(d.name, "virtqemud");
+        ASSERT_EQ(d.pid, 600);
+
+        ASSERT_ERR(libvirt_daemon_from_pid(proc, 500, &d), -ESRCH);
+        ASSERT_ERR(libvirt_daemon_from_pid(proc, 999, &d), -ESRCH);
+}
+
+TEST(hook_load_is_per_instance) {
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        _cleanup_free_ char *rundir = tests_strdupf("%s/run/migguard", dir);
+        LibvirtDaemon d = { .name = "libvirtd", .pid = 42, .start_ticks = 1000 }, later = d;
+        time_t when = 0;
+
+        ASSERT_EQ(hook_load_seen(rundir, &d, &when), 0); /* never loaded */
+        ASSERT_OK(hook_load_record(rundir, &d));
+        ASSERT_EQ(hook_load_seen(rundir, &d, &when), 1);
+        ASSERT_TRUE(when > 0);
+
+        later.start_ticks = 2000; /* restarted, same pid reused */
+        ASSERT_EQ(hook_load_seen(rundir, &later, &when), 0);
+        LibvirtDaemon other = { .name = "virtqemud", .pid = 42, .start_ticks = 1000 };
+        ASSERT_EQ(hook_load_seen(rundir, &other, &when), 0);
+}
+
+int main(void) {
+        RUN(find_prefers_running_virtqemud);
+        RUN(hook_load_is_per_instance);
+        return tests_done();
+}
