@@ -82,7 +82,8 @@ static void check_missing_image(Verdicts *v, const Policy *p, virConnectPtr dst,
                                 const DomainDisk *disk) {
         _cleanup_free_ char *dir = NULL;
         if (!p->provision_enabled) {
-                say(v, "warn", "provision", "disk %s: '%s' is not on the destination and [provision] is off: create it there first",
+                say(v, "warn", "provision",
+                    "disk %s: '%s' is not on the destination and [provision] is off: create it there first",
                     disk->target, disk->source);
                 return;
         }
@@ -109,14 +110,15 @@ static void check_missing_image(Verdicts *v, const Policy *p, virConnectPtr dst,
         }
         unsigned long long pct = info.available * 100 / info.capacity;
         if (pct < p->min_free_percent) {
-                say(v, "refuse", "provision", "disk %s: %s has %llu%% free, policy [provision] min-free-percent is %u%%",
-                    disk->target, dir, pct, p->min_free_percent);
+                say(v, "refuse", "provision",
+                    "disk %s: %s has %llu%% free, policy [provision] min-free-percent is %u%%", disk->target, dir, pct,
+                    p->min_free_percent);
                 return;
         }
         virDomainBlockInfo bi;
         if (virDomainGetBlockInfo(dom, disk->target, &bi, 0) == 0 && bi.allocation > info.available)
-                say(v, "warn", "provision", "disk %s: holds %llu MiB of data, %s has %llu MiB available",
-                    disk->target, bi.allocation >> 20, dir, info.available >> 20);
+                say(v, "warn", "provision", "disk %s: holds %llu MiB of data, %s has %llu MiB available", disk->target,
+                    bi.allocation >> 20, dir, info.available >> 20);
         else
                 say(v, "ok", "provision", "disk %s: '%s' will be provisioned in %s (%llu%% free)", disk->target,
                     disk->source, dir, pct);
@@ -136,8 +138,8 @@ static void check_disks(Verdicts *v, const Policy *p, const DomainXml *d, virCon
                 }
                 _cleanup_(virStorageVolFreep) virStorageVolPtr vol = virStorageVolLookupByPath(dst, disk->source);
                 if (vol)
-                        say(v, "ok", "provision", "disk %s: '%s' exists on the destination: used as is",
-                            disk->target, disk->source);
+                        say(v, "ok", "provision", "disk %s: '%s' exists on the destination: used as is", disk->target,
+                            disk->source);
                 else
                         check_missing_image(v, p, dst, dom, disk);
         }
@@ -159,6 +161,8 @@ static void check_resolution(Verdicts *v, virConnectPtr dst) {
                 return;
         }
         int r = getaddrinfo(host, NULL, &hints, &ai);
+        if (r == 0 && !ai)
+                r = EAI_NONAME;
         if (r != 0) {
                 say(v, "refuse", "resolve",
                     "destination hostname '%s' does not resolve here (%s): virsh migrate fails with 'Unable to "
@@ -189,7 +193,7 @@ int cli_check(int argc, char *argv[]) {
                                               { "config", required_argument, NULL, 'f' },
                                               {} };
         const char *uri = DEFAULT_URI, *conf = MIGGUARD_CONFIG_FILE;
-        for (int c; (c = getopt_long(argc, argv, "+c:f:", opts, NULL)) != -1;) {
+        for (int c; (c = getopt_long(argc, argv, "c:f:", opts, NULL)) != -1;) {
                 if (c == 'c')
                         uri = optarg;
                 else if (c == 'f')
@@ -207,7 +211,8 @@ int cli_check(int argc, char *argv[]) {
                 fprintf(stderr, "migguard: %s\n", err ? err : "cannot load policy");
                 return EXIT_USAGE;
         }
-        _cleanup_(virConnectClosep) virConnectPtr src = cli_connect(uri, true);
+        /* read-write: libvirt gives the migratable definition to those only */
+        _cleanup_(virConnectClosep) virConnectPtr src = cli_connect(uri, false);
         if (!src)
                 return EXIT_UNREACHABLE;
         _cleanup_(virDomainFreep) virDomainPtr dom = cli_lookup_domain(src, uri, name);
@@ -216,8 +221,12 @@ int cli_check(int argc, char *argv[]) {
         /* what the source sends: the migratable definition, live metadata included */
         xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_MIGRATABLE);
         _cleanup_(domain_xml_freep) DomainXml *d = NULL;
-        if (!xml || domain_xml_parse(xml, strlen(xml), &d, &err) < 0) {
-                fprintf(stderr, "migguard: cannot read the definition of %s: %s\n", name, err ? err : "libvirt error");
+        if (!xml)
+                err = virt_last_error();
+        else if (domain_xml_parse(xml, strlen(xml), &d, &err) < 0 && !err)
+                err = strdup("unreadable");
+        if (err) {
+                fprintf(stderr, "migguard: cannot read the definition of %s: %s\n", name, err);
                 return EXIT_UNREACHABLE;
         }
         /* read-write: libvirt's CPU comparison needs it */

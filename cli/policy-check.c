@@ -10,7 +10,7 @@
 int cli_policy_check(int argc, char *argv[]) {
         static const struct option opts[] = { { "config", required_argument, NULL, 'f' }, {} };
         const char *conf = MIGGUARD_CONFIG_FILE;
-        for (int c; (c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1;) {
+        for (int c; (c = getopt_long(argc, argv, "f:", opts, NULL)) != -1;) {
                 if (c != 'f')
                         return cli_usage();
                 conf = optarg;

@@ -12,7 +12,7 @@
 int cli_release(int argc, char *argv[]) {
         static const struct option opts[] = { { "connect", required_argument, NULL, 'c' }, {} };
         const char *uri = DEFAULT_URI, *lib = cli_state_dir();
-        for (int c; (c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1;) {
+        for (int c; (c = getopt_long(argc, argv, "c:", opts, NULL)) != -1;) {
                 if (c != 'c')
                         return cli_usage();
                 uri = optarg;

@@ -163,7 +163,7 @@ static void show_decisions(void) {
 int cli_status(int argc, char *argv[]) {
         static const struct option opts[] = { { "connect", required_argument, NULL, 'c' }, {} };
         const char *uri = DEFAULT_URI;
-        for (int c; (c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1;) {
+        for (int c; (c = getopt_long(argc, argv, "c:", opts, NULL)) != -1;) {
                 if (c != 'c')
                         return cli_usage();
                 uri = optarg;
