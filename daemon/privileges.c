@@ -20,7 +20,8 @@ int daemon_drop_privileges(void) {
                 return 0; /* tests as a user: nothing to drop */
         /* Under the unit the bounding set is already systemd's; changing
          * it needs CAP_SETPCAP, which the unit does not give us. */
-        capng_select_t what = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS;
+        capng_select_t what =
+                capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS;
         capng_clear(what);
         if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_SYS_NICE,
                           CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, -1) < 0)

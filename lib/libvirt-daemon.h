@@ -11,7 +11,7 @@
 #include <time.h>
 
 typedef struct LibvirtDaemon {
-        char name[16];                  /* "virtqemud" or "libvirtd" */
+        char name[16]; /* "virtqemud" or "libvirtd" */
         pid_t pid;
         unsigned long long start_ticks; /* /proc/PID/stat starttime: identifies this instance */
         time_t started;                 /* wall clock */

@@ -100,11 +100,16 @@ const char *log_message_id_kind(const char *message_id) {
         static const struct {
                 const char *id, *kind;
         } kinds[] = {
-                { MG_MSGID_REFUSED, "refused" },     { MG_MSGID_PROVISIONED, "provisioned" },
-                { MG_MSGID_CLEANED_UP, "cleaned-up" }, { MG_MSGID_COMMITTED, "committed" },
-                { MG_MSGID_PUBLISHED, "published" }, { MG_MSGID_WARNING, "warning" },
-                { MG_MSGID_POOL, "pool" },           { MG_MSGID_DAEMON, "daemon" },
-                { MG_MSGID_PERSISTED, "persisted" }, { MG_MSGID_GUARDED, "guarded" },
+                { MG_MSGID_REFUSED, "refused" },
+                { MG_MSGID_PROVISIONED, "provisioned" },
+                { MG_MSGID_CLEANED_UP, "cleaned-up" },
+                { MG_MSGID_COMMITTED, "committed" },
+                { MG_MSGID_PUBLISHED, "published" },
+                { MG_MSGID_WARNING, "warning" },
+                { MG_MSGID_POOL, "pool" },
+                { MG_MSGID_DAEMON, "daemon" },
+                { MG_MSGID_PERSISTED, "persisted" },
+                { MG_MSGID_GUARDED, "guarded" },
                 { MG_MSGID_PINNED, "pinned" },
         };
         for (size_t i = 0; message_id && i < ELEMENTSOF(kinds); i++)
