@@ -177,14 +177,13 @@ deb: pkg-tarball
 	cp $(PKG_DIR)/*.deb dist/
 
 # On a non-RPM host (Debian) rpmbuild cannot see the BuildRequires (--nodeps)
-# and may lack the systemd macros (packaging/rpm/macros.systemd-shim).
+# and needs packaging/rpm/macros.non-rpm-host (systemd macros, brp fix).
 rpm: pkg-tarball
 	@v=$$(sed -n 's/^Version:[[:space:]]*//p' packaging/rpm/migguard.spec); [ "$$v" = "$(PKG_VERSION)" ] || \
 	  { echo "packaging/rpm/migguard.spec is at $$v, cli/migguard.c at $(PKG_VERSION)" >&2; exit 1; }
 	rm -f dist/migguard-*.rpm
-	opts=; rpm -q --quiet rpm 2>/dev/null || opts=--nodeps; \
-	[ -n "$$(rpm --eval '%{?_unitdir}')" ] || opts="$$opts --load=packaging/rpm/macros.systemd-shim"; \
-	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS rpmbuild -bb $$opts --define '_topdir $(abspath $(PKG_DIR))/rpm' \
+	set --; rpm -q --quiet rpm 2>/dev/null || set -- --nodeps --load=packaging/rpm/macros.non-rpm-host; \
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS rpmbuild -bb "$$@" --define '_topdir $(abspath $(PKG_DIR))/rpm' \
 	  --define '_sourcedir $(abspath $(PKG_DIR))' --define '_rpmdir $(abspath dist)' \
 	  --define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' packaging/rpm/migguard.spec
 

@@ -73,7 +73,7 @@ static bool show_libvirt(bool hook_ok, time_t hook_since) {
         char a[32], b[32];
         time_t loaded;
         if (libvirt_daemon_find("/run", "/proc", &d) < 0) {
-                printf("libvirt:   no running libvirtd or virtqemud found (/run/libvirt/*.pid)\n");
+                printf("libvirt:   no running libvirtd or virtqemud found (/run/*.pid, /run/libvirt/*.pid)\n");
                 return false;
         }
         if (!hook_ok) {

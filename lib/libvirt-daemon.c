@@ -97,21 +97,26 @@ int libvirt_daemon_from_pid(const char *proc_root, pid_t pid, LibvirtDaemon *ret
         return 0;
 }
 
+/* libvirt's default for a root daemon is RUNSTATEDIR/NAME.pid; -p (as the
+ * test rig uses) may put it under /run/libvirt/. */
 int libvirt_daemon_find(const char *run_root, const char *proc_root, LibvirtDaemon *ret) {
-        for (size_t i = 0; i < ELEMENTSOF(daemon_names); i++) {
-                char path[256], buf[32];
-                snprintf(path, sizeof(path), "%s/libvirt/%s.pid", run_root, daemon_names[i]);
-                if (read_small_file(path, buf, sizeof(buf)) < 0)
-                        continue;
-                char *end;
-                long pid = strtol(buf, &end, 10);
-                if (end == buf || pid <= 0 || pid > INT32_MAX)
-                        continue;
-                LibvirtDaemon d;
-                if (libvirt_daemon_from_pid(proc_root, (pid_t) pid, &d) == 0 && streq(d.name, daemon_names[i])) {
-                        *ret = d;
-                        return 0;
+        static const char *const where[] = { "%s/%s.pid", "%s/libvirt/%s.pid" };
+        for (size_t i = 0; i < ELEMENTSOF(daemon_names); i++)
+                for (size_t w = 0; w < ELEMENTSOF(where); w++) {
+                        char path[256], buf[32];
+                        snprintf(path, sizeof(path), where[w], run_root, daemon_names[i]);
+                        if (read_small_file(path, buf, sizeof(buf)) < 0)
+                                continue;
+                        char *end;
+                        long pid = strtol(buf, &end, 10);
+                        if (end == buf || pid <= 0 || pid > INT32_MAX)
+                                continue;
+                        LibvirtDaemon d;
+                        if (libvirt_daemon_from_pid(proc_root, (pid_t) pid, &d) == 0 &&
+                            streq(d.name, daemon_names[i])) {
+                                *ret = d;
+                                return 0;
+                        }
                 }
-        }
         return -ESRCH;
 }

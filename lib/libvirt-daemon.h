@@ -2,7 +2,7 @@
 /*
  * The running libvirt daemon that serves qemu:///system: virtqemud with
  * modular daemons, else the monolithic libvirtd.  Found through its own
- * pid file (/run/libvirt/NAME.pid), checked against /proc so a stale file
+ * pid file (/run/NAME.pid or /run/libvirt/NAME.pid), checked against /proc so a stale file
  * naming a reused pid is not believed.
  */
 #pragma once

@@ -17,8 +17,9 @@ for d in libvirtd virtqemud; do
                 fi
                 continue
         fi
-        # No systemd: the daemon's own pid file, if it names a live $d.
-        pid=$(cat "$rundir/libvirt/$d.pid" 2>/dev/null) || continue
+        # No systemd: the daemon's own pid file (libvirt's default
+        # /run/NAME.pid, or /run/libvirt/ with -p), if it names a live $d.
+        pid=$(cat "$rundir/$d.pid" 2>/dev/null) || pid=$(cat "$rundir/libvirt/$d.pid" 2>/dev/null) || continue
         case $pid in '' | *[!0-9]*) continue ;; esac
         [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$d" ] || continue
         kill -HUP "$pid" && echo "migguard: sent SIGHUP to $d ($pid)"

@@ -95,6 +95,60 @@ TEST(info_from_json_raw) {
         image_info_done(&i);
 }
 
+/* QEMU >= 8 (Debian 13's 10.0) prints the children first; the file node
+ * has a "virtual-size" (its length) and a "format-specific" of its own. */
+static const char qcow2_qemu10_json[] = "{\n"
+                                        "    \"children\": [\n"
+                                        "        {\n"
+                                        "            \"name\": \"file\",\n"
+                                        "            \"info\": {\n"
+                                        "                \"children\": [\n"
+                                        "                ],\n"
+                                        "                \"virtual-size\": 12800,\n"
+                                        "                \"filename\": \"x.qcow2\",\n"
+                                        "                \"format\": \"file\",\n"
+                                        "                \"actual-size\": 16384,\n"
+                                        "                \"format-specific\": {\n"
+                                        "                    \"type\": \"file\",\n"
+                                        "                    \"data\": {\n"
+                                        "                    }\n"
+                                        "                },\n"
+                                        "                \"dirty-flag\": false\n"
+                                        "            }\n"
+                                        "        }\n"
+                                        "    ],\n"
+                                        "    \"virtual-size\": 10486272,\n"
+                                        "    \"filename\": \"x.qcow2\",\n"
+                                        "    \"cluster-size\": 4096,\n"
+                                        "    \"format\": \"qcow2\",\n"
+                                        "    \"actual-size\": 16384,\n"
+                                        "    \"format-specific\": {\n"
+                                        "        \"type\": \"qcow2\",\n"
+                                        "        \"data\": {\n"
+                                        "            \"compat\": \"1.1\",\n"
+                                        "            \"compression-type\": \"zstd\",\n"
+                                        "            \"lazy-refcounts\": true,\n"
+                                        "            \"refcount-bits\": 16,\n"
+                                        "            \"corrupt\": false,\n"
+                                        "            \"extended-l2\": false\n"
+                                        "        }\n"
+                                        "    },\n"
+                                        "    \"dirty-flag\": false\n"
+                                        "}\n";
+
+TEST(info_from_json_qemu10) {
+        ImageInfo i;
+        ASSERT_OK(image_info_from_json(qcow2_qemu10_json, &i));
+        ASSERT_STREQ(i.format, "qcow2");
+        ASSERT_U64_EQ(i.virtual_size, 10486272); /* not the file node's 12800 */
+        ASSERT_U64_EQ(i.cluster_size, 4096);
+        ASSERT_STREQ(i.compat, "1.1");
+        ASSERT_STREQ(i.compression_type, "zstd");
+        ASSERT_EQ(i.lazy_refcounts, 1);
+        ASSERT_EQ(i.extended_l2, 0);
+        image_info_done(&i);
+}
+
 TEST(info_from_json_odd) {
         ImageInfo i;
         /* qcow2 options are only read for qcow2 */
@@ -354,6 +408,7 @@ TEST(create_errors) {
 int main(void) {
         RUN(info_from_json_qcow2);
         RUN(info_from_json_raw);
+        RUN(info_from_json_qemu10);
         RUN(info_from_json_odd);
         RUN(info_from_json_bad);
         RUN(copy);

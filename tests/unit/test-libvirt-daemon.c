@@ -59,6 +59,9 @@ TEST(find_prefers_running_virtqemud) {
         ASSERT_STREQ(d.name, "libvirtd");
 
         fake_process(proc, 600, "virtqemud", 900);
+        ASSERT_SYS(unlink(pf));
+        free(pf);
+        pf = tests_strdupf("%s/virtqemud.pid", run); /* libvirt's default place */
         tests_write_file(pf, "600\n");
         ASSERT_OK(libvirt_daemon_find(run, proc, &d));
         ASSERT_STREQ(d.name, "virtqemud");
