@@ -55,6 +55,12 @@ mg_wait_daemon() {
         return 1
 }
 
+# mixed_releases: true when ha and hb run different Debian releases (a
+# cross-release run of tests/run-tests), so their QEMUs differ.
+mixed_releases() {
+        [ "$(rig_host_root ha)" != "$(rig_host_root hb)" ]
+}
+
 # img HOST NAME: path outside the host of HOST's /var/lib/libvirt/images/NAME.
 img() {
         echo "$(rig_hostdir "$1")/var-lib-libvirt/images/$2"
@@ -64,8 +70,11 @@ alloc_bytes() {
         stat -c '%b %B' "$1" | awk '{ print $1 * $2 }'
 }
 
+# The image's own virtual size: the top-level key (QEMU >= 8 also prints
+# its children, e.g. the file node, whose "virtual-size" is the file length,
+# and may print them first).
 vsize() { # HOST PATH-inside-host
-        rig_exec "$1" qemu-img info -U --output=json "$2" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p' | head -n1
+        rig_exec "$1" qemu-img info -U --output=json "$2" | sed -n 's/^    "virtual-size": \([0-9]*\).*/\1/p' | head -n1
 }
 
 migrate() { # NAME [virsh migrate options...]: ha -> hb

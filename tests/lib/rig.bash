@@ -46,6 +46,32 @@
 #                     tree to install into both hosts at rig_up
 #   RIG_MIGGUARDD     migguardd binary for rig_daemon_start (default: from
 #                     MIGGUARD_DESTDIR)
+#   RIG_HA_ROOT, RIG_HB_ROOT
+#                     run that host from another Debian release's root (made
+#                     by tests/rig/make-trixie-root.sh) instead of this
+#                     machine's: see "Hosts of another release" below
+#   RIG_HA_DESTDIR, RIG_HB_DESTDIR
+#                     for such a host, migguard installed from a build made
+#                     inside that root (tests/rig/build-in-root.sh); it is
+#                     what the host sees at /usr/libexec/migguard and at
+#                     MIGGUARD_DESTDIR
+#   RIG_MACHINE       machine type of rig_guest_create's guests (default pc;
+#                     when the hosts run different QEMUs, the newest
+#                     pc-i440fx-X.Y that all of them know, as a mixed cluster
+#                     must use for a guest to be able to migrate everywhere)
+#
+# Hosts of another release: with RIG_HB_ROOT=DIR, host hb's holder makes DIR
+# a mount point in hb's mount namespace, binds /proc, /dev, /tmp and (after
+# its cgroups) /sys into it, puts the per-host directories above over
+# DIR/etc/libvirt, DIR/var/lib/libvirt, ... instead of the real ones, and
+# runs virtlogd, libvirtd and migguardd with `chroot DIR`. rig_exec (and so
+# rig_virsh, qemu-img in the host, ...) runs commands in that chroot too. The
+# paths rig_hostdir and rig_guest_serial_log print work unchanged. The QEMU
+# capabilities that root's libvirt probes are cached per root in
+# RIG_CACHE/qemu-capabilities-ROOTNAME; rig_up makes the first probe happen
+# at once (it took under 5 s for QEMU 10 on the 2-core development machine,
+# 45 s were seen elsewhere) and reports its time on stderr and in
+# RIG_CACHE/qemu-capabilities-ROOTNAME.probe.
 #
 # Only one rig can be up on a machine at a time (fixed names and addresses).
 
@@ -83,6 +109,98 @@ _rig_uuid() {
 }
 
 _rig_hostdir() { echo "$RIG_DIR/hosts/$1"; }
+
+# The root HOST runs from: empty for this machine's, else RIG_HA_ROOT or
+# RIG_HB_ROOT.
+_rig_root() {
+    case $1 in
+        ha) echo "${RIG_HA_ROOT:-}" ;;
+        hb) echo "${RIG_HB_ROOT:-}" ;;
+    esac
+}
+
+# The migguard install tree HOST runs (MIGGUARD_DESTDIR for this machine's
+# root, RIG_HA_DESTDIR / RIG_HB_DESTDIR for another root).
+_rig_destdir() {
+    if [ -z "$(_rig_root "$1")" ]; then
+        echo "${MIGGUARD_DESTDIR:-}"
+        return
+    fi
+    case $1 in
+        ha) echo "${RIG_HA_DESTDIR:-}" ;;
+        hb) echo "${RIG_HB_DESTDIR:-}" ;;
+    esac
+}
+
+# Where the QEMU capabilities libvirt probed in HOST's root are cached.
+_rig_caps_cache() {
+    local r
+    r=$(_rig_root "$1")
+    if [ -z "$r" ]; then
+        echo "$RIG_CACHE/qemu-capabilities"
+    else
+        echo "$RIG_CACHE/qemu-capabilities-$(basename "$r")"
+    fi
+}
+
+# Checks RIG_HA_ROOT / RIG_HB_ROOT and their install trees.
+_rig_check_roots() {
+    local h r d
+    for h in $RIG_HOSTS; do
+        r=$(_rig_root "$h")
+        [ -n "$r" ] || continue
+        case $r in
+            /?*) ;;
+            *) _rig_err "the root of host $h must be an absolute path ('$r')"; return 1 ;;
+        esac
+        case $r in
+            *..* | *//* | */ | *[!A-Za-z0-9/_.+-]*)
+                _rig_err "refusing root '$r' for host $h (not a plain path)"; return 1 ;;
+        esac
+        if [ ! -x "$r/usr/sbin/libvirtd" ] || [ ! -x "$r/usr/sbin/virtlogd" ] ||
+            [ ! -x "$r/usr/bin/virsh" ] || [ ! -x "$r/usr/bin/qemu-img" ]; then
+            _rig_err "$r is not a rig root (libvirtd, virtlogd, virsh or qemu-img missing; see tests/rig/make-trixie-root.sh)"
+            return 1
+        fi
+        [ -n "${MIGGUARD_DESTDIR:-}" ] || continue
+        d=$(_rig_destdir "$h")
+        case $d in
+            /*) ;;
+            *) _rig_err "host $h runs from $r: set RIG_${h^^}_DESTDIR to migguard built in that root (absolute path)"
+                return 1 ;;
+        esac
+        [ -d "$d/usr/libexec/migguard" ] || { _rig_err "no $d/usr/libexec/migguard"; return 1; }
+    done
+}
+
+# The machine type for guests: RIG_MACHINE; pc when both hosts run the same
+# QEMU; else the newest pc-i440fx-X.Y both QEMUs know (cached in RIG_DIR).
+_rig_machine() {
+    local h r m
+    if [ -n "${RIG_MACHINE:-}" ]; then
+        echo "$RIG_MACHINE"
+        return
+    fi
+    if [ "$(_rig_root ha)" = "$(_rig_root hb)" ]; then
+        echo pc
+        return
+    fi
+    if [ ! -s "$RIG_DIR/machine" ]; then
+        for h in $RIG_HOSTS; do
+            r=$(_rig_root "$h")
+            if [ -n "$r" ]; then
+                chroot "$r" qemu-system-x86_64 -machine help
+            else
+                qemu-system-x86_64 -machine help
+            fi | awk '$1 ~ /^pc-i440fx-[0-9]+\.[0-9]+$/ { print $1 }' | sort -u >"$RIG_DIR/machines-$h" ||
+                { _rig_err "cannot list the machine types of host $h's QEMU"; return 1; }
+        done
+        m=$(comm -12 "$RIG_DIR/machines-ha" "$RIG_DIR/machines-hb" | sort -V | tail -n 1)
+        [ -n "$m" ] || { _rig_err "the hosts' QEMUs have no pc-i440fx machine type in common"; return 1; }
+        echo "$m" >"$RIG_DIR/machine" || return 1
+    fi
+    cat "$RIG_DIR/machine"
+}
 
 _rig_check_rig_dir() {
     case $RIG_DIR in
@@ -181,15 +299,36 @@ _rig_mountpoints() {
 }
 
 _rig_prepare_host() {
-    local h=$1 kname=$2 iname=$3 H addr
+    local h=$1 kname=$2 iname=$3 H addr root destdir caps m
     H=$(_rig_hostdir "$h")
     addr=$(_rig_addr "$h")
+    root=$(_rig_root "$h")
+    destdir=$(_rig_destdir "$h")
+    caps=$(_rig_caps_cache "$h")
     mkdir -p "$H"/{etc-libvirt,var-lib-libvirt,var-log-libvirt,var-cache-libvirt} \
         "$H"/{etc-migguard,var-lib-migguard,spawn,xml} || return 1
+    if [ -n "$root" ]; then
+        # Mount points in the other root (a rig-only root: creating them
+        # there is harmless).
+        for m in $(_rig_mountpoints) /usr/libexec/migguard /etc/hosts \
+            ${MIGGUARD_DESTDIR:+"$MIGGUARD_DESTDIR"}; do
+            [ -e "$root$m" ] && continue
+            if [ "$m" = /etc/hosts ]; then
+                : >"$root$m" || return 1
+            else
+                mkdir -p "$root$m" || return 1
+            fi
+        done
+        case $H in
+            /tmp/*) ;;
+            *) mkdir -p "$root$H" || return 1 ;;
+        esac
+    fi
 
-    # /etc/libvirt: a copy of the real one, minus anything that would make
-    # the host differ from a fresh install (domains, pools, autostart, hooks).
-    cp -a /etc/libvirt/. "$H/etc-libvirt/" || return 1
+    # /etc/libvirt: a copy of the real one (of the host's root), minus
+    # anything that would make the host differ from a fresh install
+    # (domains, pools, autostart, hooks).
+    cp -a "$root"/etc/libvirt/. "$H/etc-libvirt/" || return 1
     rm -rf "$H/etc-libvirt/hooks" "$H/etc-libvirt/storage" \
         "$H"/etc-libvirt/qemu/*.xml "$H/etc-libvirt/qemu/autostart" \
         "$H"/etc-libvirt/qemu/networks/autostart/* || return 1
@@ -228,17 +367,17 @@ EOF
     chmod 751 "$H/var-lib-libvirt/qemu" || return 1
     # QEMU capabilities probed by an earlier rig (libvirt re-probes by itself
     # if they do not match the installed QEMU/libvirt): saves ~4 s per host.
-    if [ -d "$RIG_CACHE/qemu-capabilities" ]; then
+    if [ -d "$caps" ]; then
         mkdir -p "$H/var-cache-libvirt/qemu" &&
-            cp -a "$RIG_CACHE/qemu-capabilities" "$H/var-cache-libvirt/qemu/capabilities" ||
+            cp -a "$caps" "$H/var-cache-libvirt/qemu/capabilities" ||
             return 1
     fi
     _rig_host_boot_files "$h" "$kname" "$iname" || return 1
 
     # migguard, if an install tree was given.
     if [ -n "${MIGGUARD_DESTDIR:-}" ]; then
-        if [ -d "$MIGGUARD_DESTDIR/etc/migguard" ]; then
-            cp -a "$MIGGUARD_DESTDIR/etc/migguard/." "$H/etc-migguard/" || return 1
+        if [ -d "$destdir/etc/migguard" ]; then
+            cp -a "$destdir/etc/migguard/." "$H/etc-migguard/" || return 1
         fi
         ln -s /usr/libexec/migguard/migguard-hook \
             "$H/etc-libvirt/hooks/qemu.d/50-migguard" || return 1
@@ -312,7 +451,7 @@ rig_up() {
 }
 
 _rig_up_once() {
-    local t0 c h H m boot kname iname pid pids ok missing=""
+    local t0 c h H m boot kname iname pid pids ok missing="" up_timeout caps p t_hosts
     t0=$(_rig_now_ms)
     [ "$(id -u)" = 0 ] || { _rig_err "rig_up must run as root"; return 1; }
     for c in ip unshare nsenter libvirtd virtlogd virsh qemu-img qemu-io \
@@ -329,6 +468,7 @@ _rig_up_once() {
         [ -d "$MIGGUARD_DESTDIR/usr/libexec/migguard" ] ||
             { _rig_err "no $MIGGUARD_DESTDIR/usr/libexec/migguard"; return 1; }
     fi
+    _rig_check_roots || return 1
 
     if [ -e "$RIG_DIR" ] || ip netns list 2>/dev/null | grep -q "^${RIG_NETNS_PREFIX}h[ab]\b"; then
         rig_down || return 1
@@ -365,6 +505,7 @@ _rig_up_once() {
 
     # Hosts: private directories, then the holder (fd 3 closed so that bats
     # does not wait for it).
+    t_hosts=$(_rig_now_ms)
     for h in $RIG_HOSTS; do
         H=$(_rig_hostdir "$h")
         if ! _rig_prepare_host "$h" "$kname" "$iname"; then
@@ -372,7 +513,8 @@ _rig_up_once() {
         fi
         # subreaper.pl run: reaps whatever the host leaves, even if the
         # holder itself gets killed; it exits when nothing is left.
-        perl "$RIG_HELPERS/subreaper.pl" run \
+        MGRIG_ROOT=$(_rig_root "$h") MGRIG_DESTDIR=$(_rig_destdir "$h") \
+            perl "$RIG_HELPERS/subreaper.pl" run \
             ip netns exec "$RIG_NETNS_PREFIX$h" unshare --mount --uts --propagation private \
             /bin/bash "$RIG_HELPERS/holder.sh" "$h" "$(_rig_addr "$h")" "$H" \
             </dev/null >>"$H/holder.log" 2>&1 3>&- &
@@ -383,7 +525,14 @@ _rig_up_once() {
     # probes QEMU on its first connection, which takes seconds.
     pids=""
     for h in $RIG_HOSTS; do
-        _rig_wait_host_ready "$h" $(($(date +%s) + ${RIG_UP_TIMEOUT:-30})) &
+        up_timeout=${RIG_UP_TIMEOUT:-30}
+        # Another root's libvirt without cached capabilities may probe QEMU
+        # before it answers (about 45 s for QEMU 10 on two cores).
+        if [ -n "$(_rig_root "$h")" ] && [ ! -d "$(_rig_caps_cache "$h")" ] &&
+            [ "$up_timeout" -lt 180 ]; then
+            up_timeout=180
+        fi
+        _rig_wait_host_ready "$h" $(($(date +%s) + up_timeout)) &
         pids="$pids $!"
     done
     ok=1
@@ -399,15 +548,28 @@ _rig_up_once() {
         return 1
     fi
 
-    H=$(_rig_hostdir ha)
-    if [ ! -d "$RIG_CACHE/qemu-capabilities" ] &&
-        [ -n "$(ls -A "$H/var-cache-libvirt/qemu/capabilities/" 2>/dev/null)" ]; then
-        rm -rf "$RIG_CACHE/qemu-capabilities.tmp.$$" &&
-            cp -a "$H/var-cache-libvirt/qemu/capabilities" "$RIG_CACHE/qemu-capabilities.tmp.$$" &&
-            mv -T "$RIG_CACHE/qemu-capabilities.tmp.$$" "$RIG_CACHE/qemu-capabilities" 2>/dev/null ||
-            true
-        rm -rf "$RIG_CACHE/qemu-capabilities.tmp.$$" || true
-    fi
+    for h in $RIG_HOSTS; do
+        H=$(_rig_hostdir "$h")
+        caps=$(_rig_caps_cache "$h")
+        [ ! -d "$caps" ] || continue
+        if [ -n "$(_rig_root "$h")" ]; then
+            # Probe now, once, rather than in the first test that starts or
+            # receives a guest there; and say what it cost (libvirt may have
+            # probed while starting up: count from the holders' start).
+            _rig_virsh_t "$h" 300 domcapabilities --virttype qemu >/dev/null ||
+                { _rig_err "probing QEMU's capabilities on host $h failed"; rig_down; return 1; }
+            p="libvirtd start with the first QEMU capabilities probe of $(_rig_root "$h") took $((($(_rig_now_ms) - t_hosts) / 1000)) s on $(date +%F) (cached in $caps)"
+            _rig_err "host $h: $p"
+            echo "$p" >"$caps.probe" || true
+        fi
+        if [ -n "$(ls -A "$H/var-cache-libvirt/qemu/capabilities/" 2>/dev/null)" ]; then
+            rm -rf "$caps.tmp.$$" &&
+                cp -a "$H/var-cache-libvirt/qemu/capabilities" "$caps.tmp.$$" &&
+                mv -T "$caps.tmp.$$" "$caps" 2>/dev/null ||
+                true
+            rm -rf "$caps.tmp.$$" || true
+        fi
+    done
     RIG_UP_MS=$(($(_rig_now_ms) - t0))
     return 0
 }
@@ -493,14 +655,19 @@ rig_down() {
 }
 
 # rig_exec HOST CMD...: runs CMD inside HOST (its mount, UTS, network and
-# cgroup namespaces).
+# cgroup namespaces; in its root, when it runs from another root).
 rig_exec() {
-    local h=${1:-} pid
+    local h=${1:-} pid root
     _rig_check_host "$h" || return 1
     shift
     [ $# -gt 0 ] || { _rig_err "rig_exec: no command"; return 1; }
     pid=$(_rig_holder_pid "$h") || { _rig_err "host $h is not running"; return 1; }
-    nsenter -t "$pid" -m -u -n -C -- "$@"
+    root=$(_rig_root "$h")
+    if [ -n "$root" ]; then
+        nsenter -t "$pid" -m -u -n -C -- chroot "$root" "$@"
+    else
+        nsenter -t "$pid" -m -u -n -C -- "$@"
+    fi
 }
 
 # rig_virsh HOST ARGS...: virsh against HOST's own libvirtd.
@@ -509,6 +676,13 @@ rig_virsh() {
     _rig_check_host "$h" || return 1
     shift
     rig_exec "$h" virsh -c qemu:///system "$@"
+}
+
+# rig_host_root HOST: the other release's root HOST runs from (RIG_HA_ROOT /
+# RIG_HB_ROOT), empty when it runs from this machine's root.
+rig_host_root() {
+    _rig_check_host "${1:-}" || return 1
+    _rig_root "$1"
 }
 
 # rig_uri HOST: the URI other hosts use to reach HOST's libvirtd.
@@ -665,7 +839,7 @@ rig_daemon_stop() {
 rig_guest_create() {
     local h=${1:-} name=${2:-} disks="" vcpus=1 mem=128 transient=0 nic="" cache=none cmdline_extra=""
     local xml_extra="" dev_extra="" wait=1 H xml spec fmt size fill rest letter i path ext
-    local disk_xml="" boot kname iname log deadline
+    local disk_xml="" boot kname iname log deadline machine
     _rig_check_host "$h" || return 1
     case $name in
         '' | *[!A-Za-z0-9_.-]* | .*) _rig_err "bad guest name '$name'"; return 1 ;;
@@ -708,6 +882,7 @@ rig_guest_create() {
     boot=$(_rig_boot_files) || return 1
     kname=${boot% *} iname=${boot#* }
     _rig_host_boot_files "$h" "$kname" "$iname" || return 1
+    machine=$(_rig_machine) || return 1
 
     i=0
     for spec in $disks; do
@@ -746,7 +921,7 @@ rig_guest_create() {
   <memory unit='MiB'>$mem</memory>
   <vcpu>$vcpus</vcpu>
   <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
+    <type arch='x86_64' machine='$machine'>hvm</type>
     <kernel>$RIG_BOOT_DIR/$kname</kernel>
     <initrd>$RIG_BOOT_DIR/$iname</initrd>
     <cmdline>console=ttyS0 quiet panic=-1 mitigations=off$cmdline_extra</cmdline>
@@ -891,8 +1066,8 @@ rig_reset() {
         _rig_holder_pid "$h" >/dev/null || continue
         rig_exec "$h" find /run/migguard /var/lib/migguard /etc/migguard \
             -mindepth 1 -delete || rc=1
-        if [ -n "${MIGGUARD_DESTDIR:-}" ] && [ -d "$MIGGUARD_DESTDIR/etc/migguard" ]; then
-            cp -a "$MIGGUARD_DESTDIR/etc/migguard/." "$H/etc-migguard/" || rc=1
+        if [ -n "${MIGGUARD_DESTDIR:-}" ] && [ -d "$(_rig_destdir "$h")/etc/migguard" ]; then
+            cp -a "$(_rig_destdir "$h")/etc/migguard/." "$H/etc-migguard/" || rc=1
         fi
     done
     [ $rc = 0 ] || _rig_err "rig_reset did not finish cleanly"

@@ -22,6 +22,14 @@
 # All files it writes are under HOSTDIR. Its PID (the same in both stages)
 # is in HOSTDIR/holder.pid; the cgroups it made are listed in
 # HOSTDIR/cgroup-dirs as "CONTROLLERS PATH-IN-HIERARCHY" lines.
+#
+# With MGRIG_ROOT=DIR (another Debian release's root) the host runs from DIR:
+# DIR becomes a mount point (libvirt's per-QEMU mount namespaces need the
+# root to be one), /proc, /dev and /tmp are bound into it, the private
+# directories go over DIR/etc/libvirt, ... instead of the real paths, /sys
+# (with this host's cgroups) is bound in last, and the daemons and spawned
+# programs run under `chroot DIR`. migguard comes from MGRIG_DESTDIR there,
+# seen both at /usr/libexec/migguard and at MIGGUARD_DESTDIR.
 set -u
 
 [ $# -eq 3 ] || { echo "usage: holder.sh HOST ADDR HOSTDIR" >&2; exit 2; }
@@ -140,19 +148,39 @@ bind() {
     [ -e "$2" ] || fail "mount point $2 missing"
     mount --bind "$1" "$2" || fail "cannot bind $1 over $2"
 }
-bind "$H/etc-libvirt" /etc/libvirt
-bind "$H/var-lib-libvirt" /var/lib/libvirt
-bind "$H/var-log-libvirt" /var/log/libvirt
-bind "$H/var-cache-libvirt" /var/cache/libvirt
-bind "$H/etc-migguard" /etc/migguard
-bind "$H/var-lib-migguard" /var/lib/migguard
-bind "$H/etc-hosts" /etc/hosts
-mount -t tmpfs -o mode=0755 mgrig-run-libvirt /run/libvirt ||
-    fail "cannot mount tmpfs on /run/libvirt"
-mount -t tmpfs -o mode=0755 mgrig-run-migguard /run/migguard ||
-    fail "cannot mount tmpfs on /run/migguard"
+R=${MGRIG_ROOT:-}
+INROOT=()
+if [ -n "$R" ]; then
+    INROOT=(chroot "$R")
+    bind "$R" "$R"
+    for d in /proc /dev /tmp; do
+        mount --rbind "$d" "$R$d" || fail "cannot bind $d into $R"
+    done
+    # The host's own directory (logs, XML files) at the same path inside.
+    case $H in
+        /tmp/*) ;;
+        *) bind "$H" "$R$H" ;;
+    esac
+fi
+bind "$H/etc-libvirt" "$R/etc/libvirt"
+bind "$H/var-lib-libvirt" "$R/var/lib/libvirt"
+bind "$H/var-log-libvirt" "$R/var/log/libvirt"
+bind "$H/var-cache-libvirt" "$R/var/cache/libvirt"
+bind "$H/etc-migguard" "$R/etc/migguard"
+bind "$H/var-lib-migguard" "$R/var/lib/migguard"
+bind "$H/etc-hosts" "$R/etc/hosts"
+mount -t tmpfs -o mode=0755 mgrig-run-libvirt "$R/run/libvirt" ||
+    fail "cannot mount tmpfs on $R/run/libvirt"
+mount -t tmpfs -o mode=0755 mgrig-run-migguard "$R/run/migguard" ||
+    fail "cannot mount tmpfs on $R/run/migguard"
 if [ -n "${MIGGUARD_DESTDIR:-}" ]; then
-    bind "$MIGGUARD_DESTDIR/usr/libexec/migguard" /usr/libexec/migguard
+    if [ -n "$R" ]; then
+        [ -n "${MGRIG_DESTDIR:-}" ] || fail "no MGRIG_DESTDIR for the root $R"
+        bind "$MGRIG_DESTDIR/usr/libexec/migguard" "$R/usr/libexec/migguard"
+        bind "$MGRIG_DESTDIR" "$R$MIGGUARD_DESTDIR"
+    else
+        bind "$MIGGUARD_DESTDIR/usr/libexec/migguard" /usr/libexec/migguard
+    fi
 fi
 
 # cgroups, as seen from this host's cgroup namespace (rooted at mgrig-HOST).
@@ -173,22 +201,25 @@ if [ "${RIG_CGROUPS:-1}" = 1 ]; then
     # Read-only tmpfs, as on a normal host.
     mount -o remount,ro /sys/fs/cgroup 2>/dev/null || true
 fi
+if [ -n "$R" ]; then
+    mount --rbind /sys "$R/sys" || fail "cannot bind /sys into $R"
+fi
 
 # Daemons.
 trap 'STOP=1' TERM INT HUP
 STOP=0
 
-virtlogd -p /run/libvirt/virtlogd.pid </dev/null >>"$H/virtlogd.log" 2>&1 &
+"${INROOT[@]}" virtlogd -p /run/libvirt/virtlogd.pid </dev/null >>"$H/virtlogd.log" 2>&1 &
 VIRTLOGD_PID=$!
 echo $VIRTLOGD_PID >"$H/virtlogd.pid"
 for ((i = 0; i < 100; i++)); do
-    [ -S /run/libvirt/virtlogd-sock ] && break
+    [ -S "$R/run/libvirt/virtlogd-sock" ] && break
     kill -0 $VIRTLOGD_PID 2>/dev/null || fail "virtlogd exited (see $H/virtlogd.log)"
     sleep 0.05
 done
-[ -S /run/libvirt/virtlogd-sock ] || fail "virtlogd socket did not appear"
+[ -S "$R/run/libvirt/virtlogd-sock" ] || fail "virtlogd socket did not appear"
 
-libvirtd -l -p /run/libvirt/libvirtd.pid </dev/null >>"$H/libvirtd.log" 2>&1 &
+"${INROOT[@]}" libvirtd -l -p /run/libvirt/libvirtd.pid </dev/null >>"$H/libvirtd.log" 2>&1 &
 LIBVIRTD_PID=$!
 echo $LIBVIRTD_PID >"$H/libvirtd.pid"
 log "$ADDR: virtlogd $VIRTLOGD_PID, libvirtd $LIBVIRTD_PID started"
@@ -204,7 +235,7 @@ while [ $STOP = 0 ]; do
                     '' | *[!A-Za-z0-9_.-]*) log "bad spawn name '$arg'"; continue ;;
                 esac
                 [ -f "$H/spawn/$arg.sh" ] || { log "no $H/spawn/$arg.sh"; continue; }
-                (exec 9>&-; exec /bin/bash "$H/spawn/$arg.sh") \
+                (exec 9>&-; exec "${INROOT[@]}" /bin/bash "$H/spawn/$arg.sh") \
                     </dev/null >>"$H/$arg.log" 2>&1 &
                 echo $! >"$H/$arg.pid.tmp"
                 mv -f "$H/$arg.pid.tmp" "$H/$arg.pid"
@@ -216,7 +247,7 @@ while [ $STOP = 0 ]; do
                     kill -TERM "$LIBVIRTD_PID" 2>/dev/null
                     wait "$LIBVIRTD_PID" 2>/dev/null
                 fi
-                libvirtd -l -p /run/libvirt/libvirtd.pid </dev/null >>"$H/libvirtd.log" 2>&1 &
+                "${INROOT[@]}" libvirtd -l -p /run/libvirt/libvirtd.pid </dev/null >>"$H/libvirtd.log" 2>&1 &
                 LIBVIRTD_PID=$!
                 echo $LIBVIRTD_PID >"$H/libvirtd.pid"
                 rm -f "$H/holder.failed"
