@@ -30,7 +30,14 @@ static int op_compare_cpu(void *ud, const DomainXml *d, const char *virttype, co
                 return k;
         const virError *e = virGetLastError();
         *reason = virt_last_error();
-        return e && e->code == VIR_ERR_CPU_INCOMPATIBLE ? 0 : -EIO;
+        if (!e)
+                return -EIO;
+        /* A CPU this libvirt does not know at all (a feature or model of a
+         * newer release) cannot run here either: incompatible, not "cannot
+         * verify".  libvirt reports those as unsupported configuration. */
+        if (e->code == VIR_ERR_CPU_INCOMPATIBLE || e->code == VIR_ERR_CONFIG_UNSUPPORTED)
+                return 0;
+        return e->message && strcasestr(e->message, "unknown CPU") ? 0 : -EIO;
 }
 
 static int op_virttype_usable(void *ud, const DomainXml *d, char **reason) {

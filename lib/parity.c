@@ -70,6 +70,20 @@ static int check_guest_cpu(const DomainXml *d, const ParityOps *ops, void *ud, C
         return finding(r, CHECK_WARN, "cpu: cannot verify guest CPU %s: %s", strna(d->cpu_model), strna(why));
 }
 
+/* Same host CPU model: libvirt >= 10 may name the same CPU with a version
+ * suffix ("kvm64" on libvirt 9, "kvm64-v1" on libvirt 11). */
+static size_t cpu_model_base_len(const char *m) {
+        const char *v = strrchr(m, '-');
+        if (v && v[1] == 'v' && v[2] && strspn(v + 2, "0123456789") == strlen(v + 2))
+                return (size_t) (v - m);
+        return strlen(m);
+}
+
+static bool cpu_model_same(const char *a, const char *b) {
+        size_t la = cpu_model_base_len(a);
+        return la == cpu_model_base_len(b) && strncmp(a, b, la) == 0;
+}
+
 /* host-passthrough and maximum expose the host's own CPU: the source's host
  * description must be what this host provides, exactly. */
 static int check_passthrough(const DomainXml *d, const ParityOps *ops, void *ud, CheckMode mode, ParityResult *r) {
@@ -81,7 +95,7 @@ static int check_passthrough(const DomainXml *d, const ParityOps *ops, void *ud,
                                d->cpu_mode);
         int k = ops->compare_cpu(ud, d, d->virt_type, d->src_cpu_xml, &why);
         (void) ops->host_cpu_model(ud, &here);
-        if (k == 1 && (!d->src_cpu_model || !here || streq(d->src_cpu_model, here)))
+        if (k == 1 && (!d->src_cpu_model || !here || cpu_model_same(d->src_cpu_model, here)))
                 return 0;
         if (k < 0)
                 return finding(r, CHECK_WARN, "cpu: cannot verify %s CPU: %s", d->cpu_mode, strna(why));
@@ -105,7 +119,7 @@ static int check_cpu(const Policy *p, const DomainXml *d, const ParityOps *ops, 
         if (!d->src_cpu_model || ops->host_cpu_model(ud, &here) < 0 || !here)
                 return finding(r, CHECK_WARN, "cpu: cannot compare host CPU models: %s",
                                d->src_cpu_model ? "this host's model unknown" : "source published none");
-        if (!streq(d->src_cpu_model, here))
+        if (!cpu_model_same(d->src_cpu_model, here))
                 return finding(r, mode, "cpu: host CPU model differs: source %s, here %s", d->src_cpu_model, here);
         return 0;
 }

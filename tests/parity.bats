@@ -61,17 +61,19 @@ assert_refused_cleanly() {
         rig_guest_create ha p3 --disks "qcow2:64M:2" --xml-extra "<cpu mode='maximum'/>"
         for g in p1 p2 p3; do
                 wait_facts ha $g
-                if [ $g = p2 ] && mixed_releases; then
-                        # Not identical hosts: host-model is expanded by the
-                        # source QEMU's TCG (QEMU 7.2 offers pcommit, 10.0 does
-                        # not), and libvirt itself fails such a migration at
-                        # the destination ("guest CPU doesn't match
-                        # specification: missing features").  migguard must
+                if [ $g != p1 ] && mixed_releases; then
+                        # Not identical hosts: host-model and maximum come
+                        # from the source QEMU's TCG CPU (QEMU 7.2 offers
+                        # pcommit, 10.0 does not; 10.0 offers features
+                        # libvirt 9 does not even know), and libvirt itself
+                        # fails such a migration at the destination ("guest
+                        # CPU doesn't match specification: missing
+                        # features", "unknown CPU feature").  migguard must
                         # refuse it first, naming the CPU.
                         run migrate $g --live --copy-storage-all
                         echo "$output"
                         [ "$status" -ne 0 ]
-                        [[ "$output" == *"migguard: refused: cpu: guest CPU "*" is not compatible with this host"* ]]
+                        [[ "$output" == *"migguard: refused: cpu: "* ]]
                         assert_running ha $g
                         assert_no_domain hb $g
                         assert_absent "$(img hb $g-vda.qcow2)"

@@ -245,6 +245,21 @@ TEST(passthrough_and_same_model) {
                         "cpu: host-passthrough needs the same host CPU: source EPYC-Rome, here Skylake-Client");
         ASSERT_STREQ(r.refusals[1], "cpu: host CPU model differs: source EPYC-Rome, here Skylake-Client");
         parity_result_done(&r);
+
+        /* libvirt 11 names the same model with a version: not a difference */
+        h.cpu_model = "EPYC-Rome-v1";
+        h.cpu_result = 1;
+        r = run("[cpu]\nmatch = same-model\n", d, &h);
+        ASSERT_EQ(strv_length(r.refusals), 0u);
+        parity_result_done(&r);
+        h.cpu_model = "EPYC-Rome-v";
+        r = run("[cpu]\nmatch = same-model\n", d, &h);
+        ASSERT_EQ(strv_length(r.refusals), 2u); /* not a version suffix */
+        parity_result_done(&r);
+        h.cpu_model = "EPYC";
+        r = run("[cpu]\nmatch = same-model\n", d, &h);
+        ASSERT_EQ(strv_length(r.refusals), 2u);
+        parity_result_done(&r);
         domain_xml_free(d);
 
         /* nothing published by the source: cannot verify, warn only */
