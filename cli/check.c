@@ -225,8 +225,8 @@ int cli_check(int argc, char *argv[]) {
                 err = virt_last_error();
         else if (domain_xml_parse(xml, strlen(xml), &d, &err) < 0 && !err)
                 err = strdup("unreadable");
-        if (err) {
-                fprintf(stderr, "migguard: cannot read the definition of %s: %s\n", name, err);
+        if (err || !d) {
+                fprintf(stderr, "migguard: cannot read the definition of %s: %s\n", name, strna(err));
                 return EXIT_UNREACHABLE;
         }
         /* read-write: libvirt's CPU comparison needs it */

@@ -5,7 +5,8 @@
  * synchronously and without a timeout.  This file is only the contract:
  * which ops are handled, stdin limits, a watchdog, and what goes to
  * stderr (the admin's virsh error when we exit non-zero) vs the journal.
- * stdout is never written: for `migrate` it would replace the domain XML.
+ * stdout is written only when `migrate begin` hands libvirt a changed
+ * domain XML on purpose (discard='unmap' on provisioned raw disks).
  *
  * Linked as /etc/libvirt/hooks/daemon.d/50-migguard too: there it only
  * records that libvirt (re)loaded its hooks, for `migguard status`.
@@ -193,6 +194,8 @@ int main(int argc, char *argv[]) {
                 res.exit_status = 1;
         }
         report(&res);
+        if (res.exit_status == 0 && res.new_xml && op == incoming_migrate_begin)
+                fputs(res.new_xml, stdout);
         int status = res.exit_status;
         hook_result_done(&res);
         return status;

@@ -15,6 +15,7 @@
 
 #include "alloc-util.h"
 #include "daemon-lock.h"
+#include "disk-discard.h"
 #include "domain-xml.h"
 #include "guard.h"
 #include "incoming-state.h"
@@ -37,6 +38,7 @@ void hook_result_done(HookResult *r) {
         }
         free(r->notes);
         free(r->domain);
+        free(r->new_xml);
         strv_free(r->stderr_lines);
         *r = (HookResult){ 0 };
 }
@@ -186,6 +188,30 @@ static int check_parity(const HookEnv *env, const Policy *p, const char *xml, si
         return r;
 }
 
+/* See disk-discard.h.  Best effort: without it the image is still right,
+ * only not thin. */
+static int keep_raw_thin(const char *xml, size_t len, const IncomingState *s, HookResult *res) {
+        _cleanup_strv_free_ char **raw = calloc(1, sizeof(char *)), **changed = NULL;
+        if (!raw)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_disks; i++)
+                if (streq_ptr(s->disks[i].opts.format, "raw") && s->disks[i].opts.target &&
+                    strv_push(&raw, s->disks[i].opts.target) < 0)
+                        return -ENOMEM;
+        if (!raw[0])
+                return 0;
+        int r = disk_discard_unmap(xml, len, raw, &res->new_xml, &changed);
+        if (r == -ENOMEM)
+                return r;
+        for (char **t = changed; r >= 0 && t && *t; t++) {
+                _cleanup_free_ char *line = NULL;
+                if (asprintf(&line, "disk %s: discard='unmap' on this host keeps the copied raw image thin", *t) < 0)
+                        return -ENOMEM;
+                r = note(res, NOTE_PROVISIONED, *t, NULL, line);
+        }
+        return r == -ENOMEM ? r : 0;
+}
+
 int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, HookResult *res) {
         _cleanup_(domain_xml_freep) DomainXml *d = NULL;
         _cleanup_(policy_freep) Policy *p = NULL;
@@ -253,7 +279,7 @@ int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, Hook
         r = incoming_state_save(env->state_dir, s);
         if (r < 0)
                 return fail(res, "cannot save state in /run/migguard");
-        return 0;
+        return p->sparse ? keep_raw_thin(xml, len, s, res) : 0;
 }
 
 /* A plain start of a guest that migrated away from here: refuse. */

@@ -42,6 +42,7 @@ typedef struct HookResult {
         char **stderr_lines;
         HookNote *notes;
         size_t n_notes;
+        char *new_xml; /* migrate begin: the domain XML libvirt should use instead */
 } HookResult;
 
 void hook_result_done(HookResult *r);

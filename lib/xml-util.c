@@ -15,6 +15,7 @@ static void xml_silent(void *ctx _unused_, const char *msg _unused_, ...) {
 }
 
 int xml_parse_untrusted(const char *buf, size_t len, xmlDocPtr *ret, char **ret_error) {
+        _cleanup_free_ char *err = NULL;
         if (len > INT32_MAX)
                 return -EFBIG;
 
@@ -29,17 +30,18 @@ int xml_parse_untrusted(const char *buf, size_t len, xmlDocPtr *ret, char **ret_
                 char msg[256];
                 snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "unknown error");
                 msg[strcspn(msg, "\n")] = 0;
-                if (asprintf(ret_error, "malformed domain XML (line %d): %s", e ? e->line : 0, msg) < 0)
-                        *ret_error = NULL;
-                return -EBADMSG;
-        }
-        if (doc->intSubset || doc->extSubset) {
+                if (asprintf(&err, "malformed domain XML (line %d): %s", e ? e->line : 0, msg) < 0)
+                        err = NULL;
+        } else if (doc->intSubset || doc->extSubset) {
                 xmlFreeDoc(doc);
-                *ret_error = strdup("domain XML must not contain a DOCTYPE");
-                return -EBADMSG;
+                err = strdup("domain XML must not contain a DOCTYPE");
+        } else {
+                *ret = doc;
+                return 0;
         }
-        *ret = doc;
-        return 0;
+        if (ret_error)
+                *ret_error = TAKE_PTR(err);
+        return -EBADMSG;
 }
 
 xmlXPathObjectPtr xpath_nodes(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr) {

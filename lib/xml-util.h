@@ -13,7 +13,8 @@
 
 /*
  * Parse untrusted XML: no network, no entity substitution, no DTD allowed
- * at all (libvirt never sends one).  *ret_error gets a one-line reason.
+ * at all (libvirt never sends one).  *ret_error (if not NULL) gets a
+ * one-line reason.
  */
 int xml_parse_untrusted(const char *buf, size_t len, xmlDocPtr *ret, char **ret_error);
 
