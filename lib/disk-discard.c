@@ -29,7 +29,11 @@ int disk_discard_unmap(const char *xml, size_t len, char *const *targets, char *
                 _cleanup_free_ char *target = xpath_string(ctx, driver->parent, "target/@dev");
                 if (!target || !strv_contains(targets, target))
                         continue;
-                if (!xmlSetProp(driver, BAD_CAST "discard", BAD_CAST "unmap"))
+                /* detect_zeroes: a source that sends its holes as zero data
+                 * (seen from libvirt 11 / QEMU 10) still leaves holes here */
+                if (!xmlSetProp(driver, BAD_CAST "discard", BAD_CAST "unmap") ||
+                    (!xmlHasProp(driver, BAD_CAST "detect_zeroes") &&
+                     !xmlSetProp(driver, BAD_CAST "detect_zeroes", BAD_CAST "unmap")))
                         return -ENOMEM;
                 r = strv_push(&changed, target);
                 if (r < 0)

@@ -205,7 +205,9 @@ static int keep_raw_thin(const char *xml, size_t len, const IncomingState *s, Ho
                 return r;
         for (char **t = changed; r >= 0 && t && *t; t++) {
                 _cleanup_free_ char *line = NULL;
-                if (asprintf(&line, "disk %s: discard='unmap' on this host keeps the copied raw image thin", *t) < 0)
+                if (asprintf(&line,
+                             "disk %s: discard and detect_zeroes 'unmap' on this host keep the copied raw image thin",
+                             *t) < 0)
                         return -ENOMEM;
                 r = note(res, NOTE_PROVISIONED, *t, NULL, line);
         }

@@ -64,10 +64,11 @@ static int check_guest_cpu(const DomainXml *d, const ParityOps *ops, void *ud, C
         int k = ops->compare_cpu(ud, d, d->virt_type, xml, &why);
         if (k > 0)
                 return 0;
+        /* an unexpanded host-model has no model name: say host-model */
+        const char *name = d->cpu_model ? d->cpu_model : d->cpu_mode;
         if (k == 0)
-                return finding(r, mode, "cpu: guest CPU %s is not compatible with this host: %s", strna(d->cpu_model),
-                               strna(why));
-        return finding(r, CHECK_WARN, "cpu: cannot verify guest CPU %s: %s", strna(d->cpu_model), strna(why));
+                return finding(r, mode, "cpu: guest CPU %s is not compatible with this host: %s", name, strna(why));
+        return finding(r, CHECK_WARN, "cpu: cannot verify guest CPU %s: %s", name, strna(why));
 }
 
 /* Same host CPU model: libvirt >= 10 may name the same CPU with a version

@@ -355,6 +355,12 @@ migration_host = "$addr"
 # stays on): the same behaviour on every test machine.
 security_driver = "none"
 EOF
+    # A host chrooted into another release's root: libvirt's private /dev
+    # for each QEMU cannot find /dev/kvm there ("Could not access KVM kernel
+    # module"); without the per-QEMU mount namespace QEMU uses the root's.
+    if [ -n "$(_rig_root "$h")" ]; then
+        echo 'namespaces = [ ]' >>"$H/etc-libvirt/qemu.conf" || return 1
+    fi
     printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n192.0.2.1\tha\n192.0.2.2\thb\n' \
         >"$H/etc-hosts" || return 1
 

@@ -20,7 +20,7 @@ TEST(only_listed_raw_disks_without_a_choice) {
         ASSERT_OK(disk_discard_unmap(xml, strlen(xml), targets, &out, &changed));
         ASSERT_EQ(strv_length(changed), 1); /* vdb: the admin chose; vdc: qcow2; vdd: not provisioned */
         ASSERT_STREQ(changed[0], "vda");
-        ASSERT_CONTAINS(out, "<driver name=\"qemu\" type=\"raw\" discard=\"unmap\"/>");
+        ASSERT_CONTAINS(out, "<driver name=\"qemu\" type=\"raw\" discard=\"unmap\" detect_zeroes=\"unmap\"/>");
         ASSERT_CONTAINS(out, "discard=\"ignore\"");
         ASSERT_CONTAINS(out, "<driver name=\"qemu\" type=\"raw\" cache=\"none\"/>");
 }
