@@ -61,6 +61,18 @@ mixed_releases() {
         [ "$(rig_host_root ha)" != "$(rig_host_root hb)" ]
 }
 
+# raw_copy_stays_thin: false for a raw disk copied from a Debian 13 source
+# (libvirt 11, QEMU 10) to Debian 12.  Known, not solved: that source mirrors
+# from the raw file node itself (libvirt 11 has no raw format node), which
+# reports every block as data, so the holes travel as zero data and fill the
+# destination image; discard/detect_zeroes 'unmap' on the destination
+# (migguard sets both) did not help on libvirt 9.  The data is identical;
+# only thinness is lost.  The tests skip just that assertion, visibly.
+RAW_NOT_THIN="known limitation: a raw image copied from libvirt 11 / QEMU 10 to libvirt 9 arrives fully allocated"
+raw_copy_stays_thin() {
+        ! { mixed_releases && [ -n "$(rig_host_root ha)" ]; }
+}
+
 # img HOST NAME: path outside the host of HOST's /var/lib/libvirt/images/NAME.
 img() {
         echo "$(rig_hostdir "$1")/var-lib-libvirt/images/$2"
