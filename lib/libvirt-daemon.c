@@ -11,25 +11,15 @@
 #include <unistd.h>
 
 #include "alloc-util.h"
+#include "path-util.h"
 
 static const char *const daemon_names[] = { "virtqemud", "libvirtd" };
-
-static int read_small_file(const char *path, char *buf, size_t len) {
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        size_t n = fread(buf, 1, len - 1, f);
-        if (ferror(f))
-                return -EIO;
-        buf[n] = 0;
-        return 0;
-}
 
 /* Field 22 of /proc/PID/stat; the comm field before it may hold spaces. */
 static int start_ticks(const char *proc_root, pid_t pid, unsigned long long *ret) {
         char path[256], buf[1024];
         snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int) pid);
-        int r = read_small_file(path, buf, sizeof(buf));
+        int r = read_one_line_file(path, buf, sizeof(buf));
         if (r < 0)
                 return r;
         char *p = strrchr(buf, ')');
@@ -77,9 +67,8 @@ int libvirt_daemon_from_pid(const char *proc_root, pid_t pid, LibvirtDaemon *ret
         long hz = sysconf(_SC_CLK_TCK);
 
         snprintf(path, sizeof(path), "%s/%d/comm", proc_root, (int) pid);
-        if (pid <= 0 || read_small_file(path, comm, sizeof(comm)) < 0)
+        if (pid <= 0 || read_one_line_file(path, comm, sizeof(comm)) < 0)
                 return -ESRCH;
-        comm[strcspn(comm, "\n")] = 0;
         bool known = false;
         for (size_t i = 0; i < ELEMENTSOF(daemon_names); i++)
                 known = known || streq(comm, daemon_names[i]);
@@ -105,7 +94,7 @@ int libvirt_daemon_find(const char *run_root, const char *proc_root, LibvirtDaem
                 for (size_t w = 0; w < ELEMENTSOF(where); w++) {
                         char path[256], buf[32];
                         snprintf(path, sizeof(path), where[w], run_root, daemon_names[i]);
-                        if (read_small_file(path, buf, sizeof(buf)) < 0)
+                        if (read_one_line_file(path, buf, sizeof(buf)) < 0)
                                 continue;
                         char *end;
                         long pid = strtol(buf, &end, 10);

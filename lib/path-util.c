@@ -165,3 +165,15 @@ int mkdir_p(const char *path, mode_t mode) {
                 return -errno;
         return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
+
+int read_one_line_file(const char *path, char *buf, size_t len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read(fd, buf, len - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        return 0;
+}

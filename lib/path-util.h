@@ -33,3 +33,7 @@ int path_lstat_nofollow(const char *path, struct stat *ret);
 
 /* mkdir -p with @mode for every missing component. */
 int mkdir_p(const char *path, mode_t mode);
+
+/* The first line of a small file (/proc, /sys, pid files) into @buf of
+ * @len bytes, newline dropped, without following a final symlink. */
+int read_one_line_file(const char *path, char *buf, size_t len);

@@ -12,24 +12,13 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "path-util.h"
 #include "policy.h"
-
-static int read_small(const char *path, char *buf, size_t len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = read(fd, buf, len - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = 0;
-        buf[strcspn(buf, "\n")] = 0;
-        return 0;
-}
 
 int proc_thread_comm(const char *proc_root, pid_t pid, pid_t tid, char *buf, size_t len) {
         char path[256];
         snprintf(path, sizeof(path), "%s/%d/task/%d/comm", proc_root, (int) pid, (int) tid);
-        return read_small(path, buf, len);
+        return read_one_line_file(path, buf, len);
 }
 
 int proc_threads_foreach(const char *proc_root, pid_t pid, ThreadVisitor visit, void *userdata) {
@@ -74,7 +63,7 @@ int proc_thread_allowed(const char *proc_root, pid_t pid, pid_t tid, cpu_set_t *
 int cpus_online(const char *sys_root, cpu_set_t *ret) {
         char path[256], buf[1024];
         snprintf(path, sizeof(path), "%s/devices/system/cpu/online", sys_root);
-        int r = read_small(path, buf, sizeof(buf));
+        int r = read_one_line_file(path, buf, sizeof(buf));
         return r < 0 ? r : cpu_list_parse(buf, ret);
 }
 
