@@ -8,6 +8,13 @@
  *    migrate begin, which nothing has ever opened;
  *  - a prepared record whose domain vanished while migguardd was away is
  *    ambiguous: keep the files and say so, never guess.
+ *
+ * The state lock is never held across a libvirt call: while libvirt runs
+ * the `prepare begin` hook it holds that domain's object lock, and the
+ * hook waits for the state lock.  A lookup of the same domain under the
+ * state lock would wait for the hook that waits for us.  So libvirt is
+ * asked first, the record is decided under the lock, and libvirt is told
+ * (persist) after it is released.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,30 +31,57 @@
 
 #define LOCK_TIMEOUT_MS 5000
 
-/* The migration completed: the images are the guest's now, the guest
- * becomes persistent here, and a guard from an earlier departure goes. */
-static void commit_locked(Daemon *d, IncomingState *s, const char *why) {
+/* What libvirt said about the record's domain, asked without the lock. */
+typedef struct Seen {
+        bool exists;
+        bool active;
+        int pending; /* virt_domain_migration_pending(), when active */
+} Seen;
+
+static Seen see(Daemon *d, const char *uuid) {
+        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(d->conn, uuid);
+        Seen s = { .exists = dom != NULL };
+        if (dom && virDomainIsActive(dom) == 1) {
+                s.active = true;
+                s.pending = virt_domain_migration_pending(dom);
+        }
+        return s;
+}
+
+/* Under the lock: the record goes, the images are the guest's now. */
+static void commit_record(Daemon *d, IncomingState *s, const char *why) {
         if (incoming_state_remove(d->state_dir, s->uuid) < 0)
                 return;
         LogFields f = { .message_id = MG_MSGID_COMMITTED, .domain = s->name };
         log_struct(LOG_INFO, &f, "Incoming migration of %s completed (%s): %zu provisioned image(s) kept", s->name, why,
                    s->n_disks);
-        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(d->conn, s->uuid);
-        if (dom)
-                daemon_queue_persist(d, dom);
         if (guard_remove(d->lib_dir, s->uuid) == 0)
                 log_struct(LOG_DEBUG, &f, "Guard of %s cleared: it is back", s->name);
 }
 
-void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
-        _cleanup_close_ int lock = -1;
-        _cleanup_(incoming_state_freep) IncomingState *s = NULL;
+/* After the lock is released: the guest becomes persistent here. */
+static void persist_committed(Daemon *d, const char *uuid) {
+        _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(d->conn, uuid);
+        if (dom)
+                daemon_queue_persist(d, dom);
+}
 
-        if (incoming_state_lock(d->state_dir, LOCK_TIMEOUT_MS, &lock) < 0)
-                return;
-        if (incoming_state_load(d->state_dir, uuid, &s) < 0)
-                return;
-        commit_locked(d, s, why);
+void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
+        _cleanup_(incoming_state_freep) IncomingState *s = NULL;
+        bool committed = false;
+        {
+                _cleanup_close_ int lock = -1;
+                if (incoming_state_lock(d->state_dir, LOCK_TIMEOUT_MS, &lock) < 0) {
+                        log_warning("State of %s busy; the next reconciliation commits it", uuid);
+                        return;
+                }
+                if (incoming_state_load(d->state_dir, uuid, &s) < 0)
+                        return;
+                commit_record(d, s, why);
+                committed = true;
+        }
+        if (committed)
+                persist_committed(d, uuid);
 }
 
 static void cleanup_never_started(Daemon *d, IncomingState *s) {
@@ -76,39 +110,56 @@ static void orphan(Daemon *d, IncomingState *s) {
                 (void) rename(from, to);
 }
 
-static void reconcile_one(Daemon *d, const char *uuid) {
-        _cleanup_(incoming_state_freep) IncomingState *s = NULL;
-        _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
-
-        if (incoming_state_load(d->state_dir, uuid, &s) < 0)
-                return;
-        dom = virDomainLookupByUUIDString(d->conn, uuid);
-        if (dom && virDomainIsActive(dom) == 1) {
-                int pending = virt_domain_migration_pending(dom);
-                if (pending < 0)
-                        return;
-                if (!pending)
-                        commit_locked(d, s, "found completed when migguardd started");
-                return;
+/* Under the lock, from what libvirt said just before.  Returns true when
+ * the record was committed. */
+static bool decide(Daemon *d, IncomingState *s, const Seen *seen) {
+        if (seen->active) {
+                if (seen->pending == 0) {
+                        commit_record(d, s, "found completed by reconciliation");
+                        return true;
+                }
+                return false; /* still migrating, or unreadable: next time */
         }
         int64_t age_sec = (now_realtime_usec() - s->begin_usec) / 1000000;
-        if (dom && age_sec < INCOMING_PREPARE_WINDOW_SEC)
-                return; /* libvirt still preparing (pre-creation can be slow) */
+        if (seen->exists && age_sec < INCOMING_PREPARE_WINDOW_SEC)
+                return false; /* libvirt still preparing (pre-creation can be slow) */
         if (s->phase == INCOMING_PLANNED) {
-                if (dom || age_sec >= 5)
+                if (seen->exists || age_sec >= 5)
                         cleanup_never_started(d, s);
-                return;
+                return false;
         }
         orphan(d, s);
+        return false;
+}
+
+static void reconcile_one(Daemon *d, const char *uuid) {
+        _cleanup_(incoming_state_freep) IncomingState *before = NULL, *s = NULL;
+        bool committed = false;
+
+        /* saved by rename, so readable without the lock */
+        if (incoming_state_load(d->state_dir, uuid, &before) < 0)
+                return;
+        Seen seen = see(d, uuid);
+        {
+                _cleanup_close_ int lock = -1;
+                if (incoming_state_lock(d->state_dir, LOCK_TIMEOUT_MS, &lock) < 0)
+                        return;
+                if (incoming_state_load(d->state_dir, uuid, &s) < 0)
+                        return;
+                /* a hook moved it on while libvirt answered: what libvirt
+                 * said may predate it, look again next time */
+                if (s->phase != before->phase || s->begin_usec != before->begin_usec)
+                        return;
+                committed = decide(d, s, &seen);
+        }
+        if (committed)
+                persist_committed(d, uuid);
 }
 
 void daemon_reconcile(Daemon *d) {
         _cleanup_strv_free_ char **uuids = NULL;
-        _cleanup_close_ int lock = -1;
 
-        if (!d->conn || incoming_state_list(d->state_dir, &uuids) < 0 || !uuids[0])
-                return;
-        if (incoming_state_lock(d->state_dir, LOCK_TIMEOUT_MS, &lock) < 0)
+        if (!d->conn || incoming_state_list(d->state_dir, &uuids) < 0)
                 return;
         for (char **u = uuids; *u; u++)
                 reconcile_one(d, *u);

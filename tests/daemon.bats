@@ -46,6 +46,30 @@ setup() { mg_setup; }
         assert_no_incoming_state hb
 }
 
+@test "a slow prepare (another hook) spanning a reconciliation: no lock wait, the migration completes" {
+        # libvirt holds the domain's lock while its prepare hooks run; a
+        # reconciliation asking libvirt about that domain under the state
+        # lock would make migguard's own prepare hook wait for it.
+        hooks=$(rig_hostdir hb)/etc-libvirt/hooks/qemu.d
+        printf '#!/bin/sh\ncat >/dev/null\n[ "$1 $2 $3" = "sp prepare begin" ] && sleep 7\nexit 0\n' >"$hooks/40-slow-prepare"
+        chmod +x "$hooks/40-slow-prepare"
+        rig_libvirtd_restart hb
+        mg_wait_daemon hb
+        rig_guest_create ha sp --disks "qcow2:64M:2"
+        wait_facts ha sp
+        start=$(date +%s)
+        run migrate sp --live --copy-storage-all
+        elapsed=$(($(date +%s) - start))
+        rm -f "$hooks/40-slow-prepare"
+        rig_libvirtd_restart hb
+        echo "$output (${elapsed} s)"
+        [ "$status" -eq 0 ]
+        assert_running hb sp
+        assert_no_incoming_state hb
+        # the 7 s sleep, not the hook's 30 s lock wait
+        [ "$elapsed" -lt 25 ]
+}
+
 @test "tells systemd READY=1 (sd_notify)" {
         requires python3
         rig_daemon_stop hb
