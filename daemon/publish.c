@@ -55,7 +55,12 @@ static int collect_facts(const DomainXml *x, FactList *out) {
                         image_info_done(&info);
                         return -ENOMEM;
                 }
-                info.actual_size = 0; /* changes all the time; not a fact to publish */
+                /* the allocation changes all the time; whether the image is
+                 * mostly holes seldom does, and tells the destination
+                 * whether a fully allocated copy lost its holes */
+                if (info.actual_size > 0 && info.virtual_size > 0)
+                        info.sparse = info.actual_size < info.virtual_size / 2;
+                info.actual_size = 0;
                 out->items[out->n++] = info;
         }
         return 0;

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "alloc-util.h"
 #include "daemon.h"
@@ -48,6 +49,34 @@ static Seen see(Daemon *d, const char *uuid) {
         return s;
 }
 
+/* A raw image migguard made thin, copied from a sparse source, now fully
+ * allocated: the source's libvirt sent its holes as zeroes to be written
+ * (libvirt 11 mirrors a raw disk into an NBD node without a format layer,
+ * hence without discard, so QEMU marks every zero write "no hole").  Nothing on
+ * this side can undo that safely while the guest runs; say so, with what
+ * gives the space back and libvirt's option that avoids it (which a
+ * destination older than libvirt 10.9 refuses). */
+static void warn_if_holes_lost(const IncomingState *s) {
+        for (size_t i = 0; i < s->n_disks; i++) {
+                const IncomingDisk *disk = &s->disks[i];
+                struct stat st;
+                if (!disk->created || disk->opts.sparse != 1 || !streq_ptr(disk->opts.format, "raw") ||
+                    disk->opts.virtual_size == 0 || stat(disk->path, &st) < 0)
+                        continue;
+                uint64_t allocated = (uint64_t) st.st_blocks * 512;
+                if (allocated < disk->opts.virtual_size / 10 * 9)
+                        continue;
+                LogFields f = { .message_id = MG_MSGID_WARNING, .domain = s->name, .path = disk->path };
+                log_struct(LOG_WARNING, &f,
+                           "disk %s: %s arrived fully allocated (%llu of %llu bytes) although its source image is "
+                           "sparse: the source's libvirt sent its holes as zeroes to write; fstrim in the guest "
+                           "gives unused space back (discard='unmap'), and between libvirt >= 10.9 hosts "
+                           "'virsh migrate --migrate-disks-detect-zeroes %s' keeps the holes",
+                           strna(disk->opts.target), disk->path, (unsigned long long) allocated,
+                           (unsigned long long) disk->opts.virtual_size, strna(disk->opts.target));
+        }
+}
+
 /* Under the lock: the record goes, the images are the guest's now. */
 static void commit_record(Daemon *d, IncomingState *s, const char *why) {
         if (incoming_state_remove(d->state_dir, s->uuid) < 0)
@@ -55,6 +84,7 @@ static void commit_record(Daemon *d, IncomingState *s, const char *why) {
         LogFields f = { .message_id = MG_MSGID_COMMITTED, .domain = s->name };
         log_struct(LOG_INFO, &f, "Incoming migration of %s completed (%s): %zu provisioned image(s) kept", s->name, why,
                    s->n_disks);
+        warn_if_holes_lost(s);
         if (guard_remove(d->lib_dir, s->uuid) == 0)
                 log_struct(LOG_DEBUG, &f, "Guard of %s cleared: it is back", s->name);
 }

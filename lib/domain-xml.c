@@ -104,7 +104,8 @@ static int read_disk(xmlXPathContextPtr ctx, xmlNodePtr n, DomainDisk *d) {
 
 static int read_facts_disk(xmlNodePtr n, ImageInfo *i) {
         _cleanup_free_ char *vs = xml_prop(n, "virtual-size"), *cs = xml_prop(n, "cluster-size"),
-                            *lr = xml_prop(n, "lazy-refcounts"), *el = xml_prop(n, "extended-l2");
+                            *lr = xml_prop(n, "lazy-refcounts"), *el = xml_prop(n, "extended-l2"),
+                            *sp = xml_prop(n, "sparse");
 
         image_info_init(i);
         i->target = xml_prop(n, "target");
@@ -121,6 +122,8 @@ static int read_facts_disk(xmlNodePtr n, ImageInfo *i) {
                 i->lazy_refcounts = streq(lr, "on");
         if (el)
                 i->extended_l2 = streq(el, "on");
+        if (sp)
+                i->sparse = streq(sp, "on");
         return 0;
 }
 
@@ -429,6 +432,7 @@ int source_facts_format(const SourceFacts *f, char **ret) {
                 add_attr_bool(e, "lazy-refcounts", facts[i].lazy_refcounts);
                 add_attr_bool(e, "extended-l2", facts[i].extended_l2);
                 add_attr_str(e, "compression-type", facts[i].compression_type);
+                add_attr_bool(e, "sparse", facts[i].sparse);
         }
         if (f->cpu_xml) {
                 /* as text: a <cpu> element in our namespace would not be the

@@ -17,7 +17,7 @@
 #define QEMU_IMG_TIMEOUT_MS (120 * 1000)
 
 void image_info_init(ImageInfo *i) {
-        *i = (ImageInfo){ .lazy_refcounts = -1, .extended_l2 = -1 };
+        *i = (ImageInfo){ .lazy_refcounts = -1, .extended_l2 = -1, .sparse = -1 };
 }
 
 void image_info_done(ImageInfo *i) {

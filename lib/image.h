@@ -21,6 +21,7 @@ typedef struct ImageInfo {
         int lazy_refcounts;     /* -1 unknown, else 0/1 */
         int extended_l2;        /* -1 unknown, else 0/1 */
         char *compression_type; /* qcow2: zlib, zstd */
+        int sparse;             /* -1 unknown, 1: under half allocated (source facts) */
 } ImageInfo;
 
 void image_info_init(ImageInfo *i);

@@ -103,6 +103,7 @@ int incoming_state_to_json(const IncomingState *s, char **ret) {
                 json_object_object_add(o, "lazy-refcounts", json_object_new_int(d->opts.lazy_refcounts));
                 json_object_object_add(o, "extended-l2", json_object_new_int(d->opts.extended_l2));
                 add_str(o, "compression-type", d->opts.compression_type);
+                json_object_object_add(o, "source-sparse", json_object_new_int(d->opts.sparse));
                 json_object_object_add(o, "created", json_object_new_boolean(d->created));
                 add_u64(o, "dev", d->dev);
                 add_u64(o, "ino", d->ino);
@@ -144,6 +145,7 @@ static int disk_from_json(struct json_object *o, IncomingState *s) {
         opts.lazy_refcounts = (int) get_int(o, "lazy-refcounts", -1);
         opts.extended_l2 = (int) get_int(o, "extended-l2", -1);
         opts.compression_type = (char *) get_str(o, "compression-type");
+        opts.sparse = (int) get_int(o, "source-sparse", -1);
         /* add_disk copies the strings; opts only borrows them here. */
         int r = incoming_state_add_disk(s, path, &opts);
         if (r < 0)

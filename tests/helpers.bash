@@ -62,15 +62,31 @@ mixed_releases() {
 }
 
 # raw_copy_stays_thin: false for a raw disk copied from a Debian 13 source
-# (libvirt 11, QEMU 10) to Debian 12.  Known, not solved: that source mirrors
-# from the raw file node itself (libvirt 11 has no raw format node), which
-# reports every block as data, so the holes travel as zero data and fill the
-# destination image; discard/detect_zeroes 'unmap' on the destination
-# (migguard sets both) did not help on libvirt 9.  The data is identical;
-# only thinness is lost.  The tests skip just that assertion, visibly.
-RAW_NOT_THIN="known limitation: a raw image copied from libvirt 11 / QEMU 10 to libvirt 9 arrives fully allocated"
+# (libvirt 11, QEMU 10) to Debian 12.
+# That libvirt mirrors a raw disk straight into an NBD node opened without
+# discard, so QEMU sends every hole as a "write zeroes, no hole" request,
+# which the destination's QEMU 7.2 must allocate (seen with strace:
+# NBD_CMD_WRITE_ZEROES with NBD_CMD_FLAG_NO_HOLE, then FALLOC_FL_ZERO_RANGE).
+# Nothing on the destination can undo it while the guest runs; migguardd
+# says so (assert_holes_lost_reported).  libvirt's remedy,
+# --migrate-disks-detect-zeroes, needs libvirt >= 10.9 on both ends: the
+# libvirt 9 destination refuses it ("parameter ... not supported").
 raw_copy_stays_thin() {
         ! { mixed_releases && [ -n "$(rig_host_root ha)" ]; }
+}
+
+# assert_holes_lost_reported HOST TARGET IMAGE: migguardd on HOST logged
+# that TARGET's raw IMAGE arrived fully allocated, naming libvirt's remedy.
+assert_holes_lost_reported() {
+        local i
+        for ((i = 0; i < 100; i++)); do
+                decisions "$1" | grep "disk $2: .*$3.*arrived fully allocated" |
+                        grep -q -- "--migrate-disks-detect-zeroes $2" && return 0
+                sleep 0.1
+        done
+        echo "no 'arrived fully allocated' warning for $2 on $1" >&2
+        decisions "$1" | tail -n 5 >&2
+        return 1
 }
 
 # img HOST NAME: path outside the host of HOST's /var/lib/libvirt/images/NAME.

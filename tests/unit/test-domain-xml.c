@@ -202,13 +202,13 @@ TEST(uuid) {
         "</domain>"
 
 TEST(metadata_facts) {
-        _cleanup_(domain_xml_freep) DomainXml *d =
-                parse_ok(FACTS_DOMAIN("<migguard:facts xmlns:migguard=\"urn:migguard:domain:1\" host=\"src-host\">"
-                                      "<migguard:disk target=\"vda\" format=\"qcow2\" virtual-size=\"10737418240\" "
-                                      "cluster-size=\"65536\" compat=\"1.1\" lazy-refcounts=\"on\" extended-l2=\"off\" "
-                                      "compression-type=\"zstd\"/>"
-                                      "<migguard:disk target=\"vdb\" format=\"raw\" virtual-size=\"123\"/>"
-                                      "</migguard:facts>"));
+        _cleanup_(domain_xml_freep) DomainXml *d = parse_ok(
+                FACTS_DOMAIN("<migguard:facts xmlns:migguard=\"urn:migguard:domain:1\" host=\"src-host\">"
+                             "<migguard:disk target=\"vda\" format=\"qcow2\" virtual-size=\"10737418240\" "
+                             "cluster-size=\"65536\" compat=\"1.1\" lazy-refcounts=\"on\" extended-l2=\"off\" "
+                             "compression-type=\"zstd\"/>"
+                             "<migguard:disk target=\"vdb\" format=\"raw\" virtual-size=\"123\" sparse=\"on\"/>"
+                             "</migguard:facts>"));
 
         ASSERT_STREQ(d->facts_host, "src-host");
         ASSERT_EQ(d->n_facts, 2);
@@ -221,6 +221,7 @@ TEST(metadata_facts) {
         ASSERT_EQ(i->lazy_refcounts, 1);
         ASSERT_EQ(i->extended_l2, 0);
         ASSERT_STREQ(i->compression_type, "zstd");
+        ASSERT_EQ(i->sparse, -1);
 
         i = domain_xml_find_facts(d, "vdb");
         ASSERT_NOT_NULL(i);
@@ -230,6 +231,7 @@ TEST(metadata_facts) {
         ASSERT_NULL(i->compat);
         ASSERT_EQ(i->lazy_refcounts, -1);
         ASSERT_EQ(i->extended_l2, -1);
+        ASSERT_EQ(i->sparse, 1);
         ASSERT_NULL(domain_xml_find_facts(d, "vdz"));
 }
 

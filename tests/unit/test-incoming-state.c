@@ -27,10 +27,13 @@ static IncomingState *sample_state(const char *uuid) {
                          .compat = (char *) "1.1",
                          .lazy_refcounts = 1,
                          .extended_l2 = 0,
-                         .compression_type = (char *) "zstd" };
-        b = (ImageInfo){
-                .format = (char *) "raw", .virtual_size = UINT64_MAX - 1, .lazy_refcounts = -1, .extended_l2 = -1
-        };
+                         .compression_type = (char *) "zstd",
+                         .sparse = -1 };
+        b = (ImageInfo){ .format = (char *) "raw",
+                         .virtual_size = UINT64_MAX - 1,
+                         .lazy_refcounts = -1,
+                         .extended_l2 = -1,
+                         .sparse = 1 };
         ASSERT_OK(incoming_state_add_disk(s, "/var/lib/libvirt/images/a.qcow2", &a));
         ASSERT_OK(incoming_state_add_disk(s, "/var/lib/libvirt/images/b\n\"c\".img", &b));
         s->disks[0].created = true;
@@ -56,6 +59,7 @@ static void assert_same_state(const IncomingState *a, const IncomingState *b) {
                 ASSERT_STREQ(x->opts.compat, y->opts.compat);
                 ASSERT_EQ(x->opts.lazy_refcounts, y->opts.lazy_refcounts);
                 ASSERT_EQ(x->opts.extended_l2, y->opts.extended_l2);
+                ASSERT_EQ(x->opts.sparse, y->opts.sparse);
                 ASSERT_STREQ(x->opts.compression_type, y->opts.compression_type);
                 ASSERT_EQ(x->created, y->created);
                 ASSERT_U64_EQ(x->dev, y->dev);
