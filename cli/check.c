@@ -87,14 +87,9 @@ static void check_missing_image(Verdicts *v, const Policy *p, virConnectPtr dst,
                     disk->target, disk->source);
                 return;
         }
-        if (!policy_path_allowed(p, disk->source)) {
-                say(v, "refuse", "provision", "disk %s: image '%s' is missing and outside [provision] allowed-dirs",
-                    disk->target, disk->source);
-                return;
-        }
-        if (!image_format_supported(disk->format)) {
-                say(v, "refuse", "provision", "disk %s: cannot provision image format '%s' (qcow2 or raw only)",
-                    disk->target, disk->format ? disk->format : "unknown");
+        _cleanup_free_ char *why = NULL;
+        if (provision_policy_refusal(p, disk, &why) != 0) {
+                say(v, "refuse", "provision", "disk %s: %s", disk->target, why ? why : "out of memory");
                 return;
         }
         if (path_split(disk->source, &dir, NULL) < 0)
@@ -129,11 +124,11 @@ static void check_disks(Verdicts *v, const Policy *p, const DomainXml *d, virCon
                 const DomainDisk *disk = &d->disks[i];
                 if (!disk_is_copy_candidate(disk) || !streq(disk->type, "file"))
                         continue;
-                if (!path_is_safe_absolute(disk->source)) {
-                        say(v, "refuse", "provision",
-                            "disk %s: path '%s' is not a plain absolute path (relative, '.', '..' or control "
-                            "characters)",
-                            disk->target, disk->source);
+                const char *bad_path = provision_path_refusal(disk);
+                if (bad_path) {
+                        _cleanup_free_ char *why = NULL;
+                        say(v, "refuse", "provision", "disk %s: %s", disk->target,
+                            asprintf(&why, bad_path, disk->source) < 0 ? "out of memory" : why);
                         continue;
                 }
                 _cleanup_(virStorageVolFreep) virStorageVolPtr vol = virStorageVolLookupByPath(dst, disk->source);

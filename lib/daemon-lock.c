@@ -40,20 +40,7 @@ int daemon_lock_read_pid(const char *run_dir, pid_t *ret_pid) {
         _cleanup_free_ char *path = NULL;
         if (lock_path(run_dir, &path) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        char buf[32];
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return n < 0 ? -errno : -ENODATA;
-        buf[n] = 0;
-        char *end;
-        long pid = strtol(buf, &end, 10);
-        if (end == buf || pid <= 0 || pid > INT32_MAX)
-                return -EBADMSG;
-        *ret_pid = (pid_t) pid;
-        return 0;
+        return read_pid_file(path, ret_pid);
 }
 
 int daemon_lock_is_held(const char *run_dir) {

@@ -92,17 +92,13 @@ int libvirt_daemon_find(const char *run_root, const char *proc_root, LibvirtDaem
         static const char *const where[] = { "%s/%s.pid", "%s/libvirt/%s.pid" };
         for (size_t i = 0; i < ELEMENTSOF(daemon_names); i++)
                 for (size_t w = 0; w < ELEMENTSOF(where); w++) {
-                        char path[256], buf[32];
+                        char path[256];
+                        pid_t pid;
                         snprintf(path, sizeof(path), where[w], run_root, daemon_names[i]);
-                        if (read_one_line_file(path, buf, sizeof(buf)) < 0)
-                                continue;
-                        char *end;
-                        long pid = strtol(buf, &end, 10);
-                        if (end == buf || pid <= 0 || pid > INT32_MAX)
+                        if (read_pid_file(path, &pid) < 0)
                                 continue;
                         LibvirtDaemon d;
-                        if (libvirt_daemon_from_pid(proc_root, (pid_t) pid, &d) == 0 &&
-                            streq(d.name, daemon_names[i])) {
+                        if (libvirt_daemon_from_pid(proc_root, pid, &d) == 0 && streq(d.name, daemon_names[i])) {
                                 *ret = d;
                                 return 0;
                         }

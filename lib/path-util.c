@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -175,5 +176,20 @@ int read_one_line_file(const char *path, char *buf, size_t len) {
                 return -errno;
         buf[n] = 0;
         buf[strcspn(buf, "\n")] = 0;
+        return 0;
+}
+
+int read_pid_file(const char *path, pid_t *ret) {
+        char buf[32] = "", *end;
+        int r = read_one_line_file(path, buf, sizeof(buf));
+        if (r < 0)
+                return r;
+        if (!buf[0])
+                return -ENODATA;
+        errno = 0;
+        long pid = strtol(buf, &end, 10);
+        if (errno || end == buf || pid <= 0 || pid > INT32_MAX)
+                return -EBADMSG;
+        *ret = (pid_t) pid;
         return 0;
 }

@@ -37,3 +37,6 @@ int mkdir_p(const char *path, mode_t mode);
 /* The first line of a small file (/proc, /sys, pid files) into @buf of
  * @len bytes, newline dropped, without following a final symlink. */
 int read_one_line_file(const char *path, char *buf, size_t len);
+
+/* A pid file's pid: -ENODATA when empty, -EBADMSG when not a pid. */
+int read_pid_file(const char *path, pid_t *ret);

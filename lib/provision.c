@@ -45,6 +45,26 @@ static int check_free_space(const Policy *p, const char *dir, const DomainDisk *
         return add_refusal(refusals, disk->target, "%s", m);
 }
 
+const char *provision_path_refusal(const DomainDisk *disk) {
+        if (!path_is_safe_absolute(disk->source))
+                return "path '%s' is not a plain absolute path (relative, '.', '..' or control characters)";
+        return NULL;
+}
+
+int provision_policy_refusal(const Policy *p, const DomainDisk *disk, char **ret) {
+        *ret = NULL;
+        if (!policy_path_allowed(p, disk->source))
+                return asprintf(ret, "image '%s' is missing and outside [provision] allowed-dirs", disk->source) < 0
+                               ? -ENOMEM
+                               : 1;
+        if (!image_format_supported(disk->format))
+                return asprintf(ret, "cannot provision image format '%s' (qcow2 or raw only)",
+                                disk->format ? disk->format : "unknown") < 0
+                               ? -ENOMEM
+                               : 1;
+        return 0;
+}
+
 /* Decide one disk: refuse, ignore, or plan.  Returns 1 if planned. */
 static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk, IncomingState *s, char ***refusals) {
         struct stat st;
@@ -52,10 +72,9 @@ static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk
 
         if (!disk_is_copy_candidate(disk) || !streq(disk->type, "file"))
                 return 0;
-        if (!path_is_safe_absolute(disk->source))
-                return add_refusal(refusals, disk->target,
-                                   "path '%s' is not a plain absolute path (relative, '.', '..' or control characters)",
-                                   disk->source);
+        const char *bad_path = provision_path_refusal(disk);
+        if (bad_path)
+                return add_refusal(refusals, disk->target, bad_path, disk->source);
 
         r = path_lstat_nofollow(disk->source, &st);
         if (r == -ELOOP)
@@ -78,9 +97,10 @@ static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk
         /* Missing image: migguard's business from here on. */
         if (!p->provision_enabled)
                 return 0;
-        if (!policy_path_allowed(p, disk->source))
-                return add_refusal(refusals, disk->target, "image '%s' is missing and outside [provision] allowed-dirs",
-                                   disk->source);
+        _cleanup_free_ char *why = NULL;
+        r = provision_policy_refusal(p, disk, &why);
+        if (r != 0)
+                return r < 0 ? r : add_refusal(refusals, disk->target, "%s", why);
 
         _cleanup_free_ char *dir = NULL;
         if (path_split(disk->source, &dir, NULL) < 0)
@@ -88,9 +108,6 @@ static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk
         struct stat dst;
         if (stat(dir, &dst) < 0 || !S_ISDIR(dst.st_mode))
                 return add_refusal(refusals, disk->target, "image directory '%s' does not exist", dir);
-        if (!image_format_supported(disk->format))
-                return add_refusal(refusals, disk->target, "cannot provision image format '%s' (qcow2 or raw only)",
-                                   disk->format ? disk->format : "unknown");
         size_t n_refusals = strv_length(*refusals);
         r = check_free_space(p, dir, disk, refusals);
         if (r < 0)

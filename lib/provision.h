@@ -21,6 +21,14 @@
 /* Would libvirt copy this disk with --copy-storage-all? */
 bool disk_is_copy_candidate(const DomainDisk *disk);
 
+/* Refusal format (one %s: the path) when @disk's source path is unsafe,
+ * else NULL.  Shared with `migguard check`, so both say the same. */
+const char *provision_path_refusal(const DomainDisk *disk);
+
+/* Would the policy refuse to provision @disk's missing image?  1 with the
+ * reason in *ret, 0 if allowed, -ENOMEM. */
+int provision_policy_refusal(const Policy *p, const DomainDisk *disk, char **ret);
+
 /*
  * Check every disk and build the plan.  Refusals are one line each
  * ("disk vda: ..."), returned in *ret_refusals (empty vector: none).

@@ -177,6 +177,35 @@ TEST(mkdir_p) {
         ASSERT_ERR(mkdir_p("", 0700), -EINVAL);
 }
 
+TEST(pid_file) {
+        _cleanup_rm_rf_ char *root = tests_mkdtemp();
+        _cleanup_free_ char *f = tests_strdupf("%s/x.pid", root), *link = tests_strdupf("%s/link.pid", root);
+        pid_t pid = 0;
+
+        tests_write_file(f, "4242\n");
+        ASSERT_OK(read_pid_file(f, &pid));
+        ASSERT_EQ(pid, 4242);
+        tests_write_file(f, "77");
+        ASSERT_OK(read_pid_file(f, &pid));
+        ASSERT_EQ(pid, 77);
+        tests_write_file(f, "");
+        ASSERT_ERR(read_pid_file(f, &pid), -ENODATA);
+        tests_write_file(f, "\n");
+        ASSERT_ERR(read_pid_file(f, &pid), -ENODATA);
+        tests_write_file(f, "pid");
+        ASSERT_ERR(read_pid_file(f, &pid), -EBADMSG);
+        tests_write_file(f, "0");
+        ASSERT_ERR(read_pid_file(f, &pid), -EBADMSG);
+        tests_write_file(f, "-5");
+        ASSERT_ERR(read_pid_file(f, &pid), -EBADMSG);
+        tests_write_file(f, "99999999999999999999");
+        ASSERT_ERR(read_pid_file(f, &pid), -EBADMSG);
+        ASSERT_EQ(pid, 77);
+        ASSERT_SYS(symlink(f, link));
+        ASSERT_ERR(read_pid_file(link, &pid), -ELOOP);
+        ASSERT_ERR(read_pid_file("/nonexistent/x.pid", &pid), -ENOENT);
+}
+
 int main(void) {
         RUN(safe_absolute);
         RUN(startswith_dir);
@@ -184,5 +213,6 @@ int main(void) {
         RUN(split);
         RUN(lstat_nofollow);
         RUN(mkdir_p);
+        RUN(pid_file);
         return tests_done();
 }
