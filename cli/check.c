@@ -124,11 +124,10 @@ static void check_disks(Verdicts *v, const Policy *p, const DomainXml *d, virCon
                 const DomainDisk *disk = &d->disks[i];
                 if (!disk_is_copy_candidate(disk) || !streq(disk->type, "file"))
                         continue;
-                const char *bad_path = provision_path_refusal(disk);
-                if (bad_path) {
-                        _cleanup_free_ char *why = NULL;
+                _cleanup_free_ char *bad_path = NULL;
+                if (provision_path_refusal(disk, &bad_path) != 0) {
                         say(v, "refuse", "provision", "disk %s: %s", disk->target,
-                            asprintf(&why, bad_path, disk->source) < 0 ? "out of memory" : why);
+                            bad_path ? bad_path : "out of memory");
                         continue;
                 }
                 _cleanup_(virStorageVolFreep) virStorageVolPtr vol = virStorageVolLookupByPath(dst, disk->source);

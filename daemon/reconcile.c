@@ -98,7 +98,6 @@ static void persist_committed(Daemon *d, const char *uuid) {
 
 void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
         _cleanup_(incoming_state_freep) IncomingState *s = NULL;
-        bool committed = false;
         {
                 _cleanup_close_ int lock = -1;
                 if (incoming_state_lock(d->state_dir, LOCK_TIMEOUT_MS, &lock) < 0) {
@@ -108,10 +107,8 @@ void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
                 if (incoming_state_load(d->state_dir, uuid, &s) < 0)
                         return;
                 commit_record(d, s, why);
-                committed = true;
         }
-        if (committed)
-                persist_committed(d, uuid);
+        persist_committed(d, uuid);
 }
 
 static void cleanup_never_started(Daemon *d, IncomingState *s) {

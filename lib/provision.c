@@ -45,10 +45,15 @@ static int check_free_space(const Policy *p, const char *dir, const DomainDisk *
         return add_refusal(refusals, disk->target, "%s", m);
 }
 
-const char *provision_path_refusal(const DomainDisk *disk) {
+int provision_path_refusal(const DomainDisk *disk, char **ret) {
+        *ret = NULL;
         if (!path_is_safe_absolute(disk->source))
-                return "path '%s' is not a plain absolute path (relative, '.', '..' or control characters)";
-        return NULL;
+                return asprintf(ret,
+                                "path '%s' is not a plain absolute path (relative, '.', '..' or control characters)",
+                                disk->source) < 0
+                               ? -ENOMEM
+                               : 1;
+        return 0;
 }
 
 int provision_policy_refusal(const Policy *p, const DomainDisk *disk, char **ret) {
@@ -72,9 +77,10 @@ static int plan_disk(const Policy *p, const DomainXml *d, const DomainDisk *disk
 
         if (!disk_is_copy_candidate(disk) || !streq(disk->type, "file"))
                 return 0;
-        const char *bad_path = provision_path_refusal(disk);
-        if (bad_path)
-                return add_refusal(refusals, disk->target, bad_path, disk->source);
+        _cleanup_free_ char *bad_path = NULL;
+        r = provision_path_refusal(disk, &bad_path);
+        if (r != 0)
+                return r < 0 ? r : add_refusal(refusals, disk->target, "%s", bad_path);
 
         r = path_lstat_nofollow(disk->source, &st);
         if (r == -ELOOP)

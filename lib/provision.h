@@ -21,12 +21,12 @@
 /* Would libvirt copy this disk with --copy-storage-all? */
 bool disk_is_copy_candidate(const DomainDisk *disk);
 
-/* Refusal format (one %s: the path) when @disk's source path is unsafe,
- * else NULL.  Shared with `migguard check`, so both say the same. */
-const char *provision_path_refusal(const DomainDisk *disk);
+/* Is @disk's source path unsafe to act on?  1 with the reason in *ret, 0
+ * if not, -ENOMEM.  Shared with `migguard check`, so both say the same. */
+int provision_path_refusal(const DomainDisk *disk, char **ret);
 
-/* Would the policy refuse to provision @disk's missing image?  1 with the
- * reason in *ret, 0 if allowed, -ENOMEM. */
+/* Would the policy refuse to provision @disk's missing image?  Same
+ * returns as provision_path_refusal(). */
 int provision_policy_refusal(const Policy *p, const DomainDisk *disk, char **ret);
 
 /*

@@ -188,19 +188,18 @@ TEST(pid_file) {
         tests_write_file(f, "77");
         ASSERT_OK(read_pid_file(f, &pid));
         ASSERT_EQ(pid, 77);
-        tests_write_file(f, "");
-        ASSERT_ERR(read_pid_file(f, &pid), -ENODATA);
-        tests_write_file(f, "\n");
-        ASSERT_ERR(read_pid_file(f, &pid), -ENODATA);
-        tests_write_file(f, "pid");
-        ASSERT_ERR(read_pid_file(f, &pid), -EBADMSG);
-        tests_write_file(f, "0");
-        ASSERT_ERR(read_pid_file(f, &pid), -EBADMSG);
-        tests_write_file(f, "-5");
-        ASSERT_ERR(read_pid_file(f, &pid), -EBADMSG);
-        tests_write_file(f, "99999999999999999999");
-        ASSERT_ERR(read_pid_file(f, &pid), -EBADMSG);
-        ASSERT_EQ(pid, 77);
+        static const struct {
+                const char *text;
+                int error;
+        } bad[] = {
+                { "", -ENODATA },  { "\n", -ENODATA }, { "pid", -EBADMSG },
+                { "0", -EBADMSG }, { "-5", -EBADMSG }, { "99999999999999999999", -EBADMSG },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                tests_write_file(f, bad[i].text);
+                ASSERT_ERR(read_pid_file(f, &pid), bad[i].error);
+        }
+        ASSERT_EQ(pid, 77); /* untouched on failure */
         ASSERT_SYS(symlink(f, link));
         ASSERT_ERR(read_pid_file(link, &pid), -ELOOP);
         ASSERT_ERR(read_pid_file("/nonexistent/x.pid", &pid), -ENOENT);
