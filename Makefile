@@ -16,40 +16,59 @@ DESTDIR    ?=
 CC         ?= cc
 MAKEFLAGS  += --no-print-directory
 PKG_CONFIG ?= pkg-config
-PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng libnl-route-3.0
+PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng libnl-route-3.0 mount
 # migguard-hook runs on every domain start and stop: no libvirt in it.
 HOOK_PKGS  := libxml-2.0 libsystemd inih json-c
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
             -Wno-unused-parameter -Wno-format-nonliteral
-override CPPFLAGS += -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"$(SYSCONFDIR)/migguard"' \
+override CPPFLAGS += -I. -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"$(SYSCONFDIR)/migguard"' \
                      -DMIGGUARD_LIBEXEC_DIR='"$(LIBEXECDIR)/migguard"' \
                      -DMIGGUARD_SYSCONF_DIR='"$(SYSCONFDIR)"'
 override CFLAGS   += -std=gnu17 $(WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 BUILD    ?= build
-LIB_SRC  := $(wildcard lib/*.c)
+# Layers, each depending only on those before it (tests/check-layering):
+# basics <- core <- capabilities (one room each) <- programs.
+BASIC_DIR := lib/basic
+CORE_DIR  := lib/core
+CAP_DIRS  := provision parity persist pinning storage
+PROG_DIRS := hooks daemon cli
+LIB_SRC  := $(wildcard $(BASIC_DIR)/*.c $(CORE_DIR)/*.c $(addsuffix /*.c,$(CAP_DIRS)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA     := $(BUILD)/libmigguard.a
 BINS     := $(BUILD)/migguard-hook $(BUILD)/migguard-storage $(BUILD)/migguard-parity $(BUILD)/migguardd $(BUILD)/migguard
+HEADERS  := $(wildcard $(BASIC_DIR)/*.h $(CORE_DIR)/*.h $(addsuffix /*.h,$(CAP_DIRS) $(PROG_DIRS)) tests/unit/*.h)
+# The hook's own logic (destination operations), shared with its unit test.
+HOOK_OBJ := $(BUILD)/hooks/incoming.o
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DAEMON_SRC := $(wildcard daemon/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
+LAYERED_SRC := $(LIB_SRC) $(HEADERS) $(wildcard $(addsuffix /*.c,$(PROG_DIRS)))
+LAYERING := $(BUILD)/layering.ok
 
 all: $(BINS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h cli/*.h tests/unit/*.h)
+# An include from a layer above fails the build, before anything compiles.
+$(LAYERING): tests/check-layering $(LAYERED_SRC)
+	@mkdir -p $(dir $@)
+	bash tests/check-layering
+	@touch $@
+
+$(BUILD)/%.o: %.c $(HEADERS) | $(LAYERING)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/migguard-hook: $(BUILD)/hooks/migguard-hook.o $(LIBA)
+# migguard-hook runs on every domain start and stop: it must not load libvirt.
+$(BUILD)/migguard-hook: $(BUILD)/hooks/migguard-hook.o $(HOOK_OBJ) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOOK_PKGS))
+	bash tests/check-layering --hook $@
 
 $(BUILD)/migguard-storage: $(BUILD)/hooks/migguard-storage.o $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -63,9 +82,9 @@ $(BUILD)/migguardd: $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 $(BUILD)/migguard: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBA)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(HOOK_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $(VALGRIND) $$t; done
@@ -136,15 +155,15 @@ uninstall:
 
 # Static analysis: cppcheck (memleak/resourceLeak off: it does not model
 # __attribute__((cleanup)), which owns every resource here) and clang-tidy.
-LINT_SRC := $(wildcard lib/*.c hooks/*.c daemon/*.c cli/*.c)
+LINT_SRC := $(LIB_SRC) $(wildcard $(addsuffix /*.c,$(PROG_DIRS)))
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 -D_GNU_SOURCE \
-	  -Ilib --suppress=missingIncludeSystem --suppress=memleak --suppress=resourceLeak $(LINT_SRC)
+	  -I. -Ilib --suppress=missingIncludeSystem --suppress=memleak --suppress=resourceLeak $(LINT_SRC)
 	@set -e; for f in $(LINT_SRC); do \
-	  clang-tidy -quiet $$f -- -std=gnu17 -D_GNU_SOURCE -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS)) 2>/dev/null; \
+	  clang-tidy -quiet $$f -- -std=gnu17 -D_GNU_SOURCE -I. -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS)) 2>/dev/null; \
 	done
 
-FORMAT_SRC := $(LINT_SRC) $(wildcard lib/*.h daemon/*.h cli/*.h tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
+FORMAT_SRC := $(LINT_SRC) $(HEADERS) $(wildcard tests/unit/*.c tests/fuzz/*.c bench/*.c)
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 

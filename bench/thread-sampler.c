@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migration-thread.h"
-#include "policy.h"
-#include "proc-thread.h"
+#include "pinning/migration-thread.h"
+#include "core/policy.h"
+#include "pinning/proc-thread.h"
 
 typedef struct Count {
         pid_t pid;
@@ -71,7 +71,7 @@ int main(int argc, char *argv[]) {
         if (argc != 4)
                 return 2;
         Count c = { .pid = atoi(argv[1]) };
-        if (cpu_list_parse(argv[2], &c.cpus) < 0)
+        if (cpu_set_parse(argv[2], &c.cpus) < 0)
                 return 2;
         long long limit = atoll(argv[3]) * 1000, idle = 0;
         for (long long ms = 0; ms < limit; ms++) {

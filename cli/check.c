@@ -20,14 +20,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "alloc-util.h"
+#include "basic/alloc-util.h"
 #include "cli.h"
-#include "domain-xml.h"
-#include "log.h"
-#include "parity-libvirt.h"
-#include "path-util.h"
-#include "policy.h"
-#include "provision.h"
+#include "core/domain-xml.h"
+#include "core/finding.h"
+#include "core/virt-util.h"
+#include "parity/parity-libvirt.h"
+#include "basic/path-util.h"
+#include "core/policy.h"
+#include "provision/provision.h"
+#include "storage/storage-identity.h"
+#include "storage/storage-pool-view.h"
 
 typedef struct Verdicts {
         unsigned refused, warned;
@@ -46,32 +49,28 @@ _printf_(4, 5) static void say(Verdicts *v, const char *verdict, const char *che
                 v->warned++;
 }
 
-static bool any_of(char **l, const char *check) {
-        for (; l && *l; l++)
-                if (streq_ptr(log_check_of(*l), check))
-                        return true;
-        return false;
-}
-
 static int check_parity(Verdicts *v, const Policy *p, const DomainXml *d, virConnectPtr dst, const char *dname) {
         ParityHost h = { .conn = dst };
         ParityResult res = { 0 };
         if (parity_check(p, d, &parity_libvirt_ops, &h, &res) < 0)
                 return -ENOMEM;
-        for (char **l = res.refusals; l && *l; l++)
-                say(v, "refuse", strna(log_check_of(*l)), "%s", *l);
-        for (char **l = res.warnings; l && *l; l++)
-                say(v, "warn", strna(log_check_of(*l)), "%s", *l);
+        for (size_t i = 0; i < res.refusals.n; i++)
+                say(v, "refuse", strna(check_kind_to_string(res.refusals.items[i].check)), "%s",
+                    res.refusals.items[i].text);
+        for (size_t i = 0; i < res.warnings.n; i++)
+                say(v, "warn", strna(check_kind_to_string(res.warnings.items[i].check)), "%s",
+                    res.warnings.items[i].text);
         static const struct {
-                const char *check, *ok;
+                CheckKind check;
+                const char *ok;
         } oks[] = {
-                { "cpu", "the guest's CPU runs on %s (libvirt's CPU comparison)" },
-                { "vcpus", "%s has CPUs enough for the guest's vCPUs" },
-                { "network", "every interface finds its network, bridge or device on %s" },
+                { CHECK_KIND_CPU, "the guest's CPU runs on %s (libvirt's CPU comparison)" },
+                { CHECK_KIND_VCPUS, "%s has CPUs enough for the guest's vCPUs" },
+                { CHECK_KIND_NETWORK, "every interface finds its network, bridge or device on %s" },
         };
         for (size_t i = 0; i < ELEMENTSOF(oks); i++)
-                if (!any_of(res.refusals, oks[i].check) && !any_of(res.warnings, oks[i].check))
-                        say(v, "ok", oks[i].check, oks[i].ok, dname);
+                if (!findings_have(&res.refusals, oks[i].check) && !findings_have(&res.warnings, oks[i].check))
+                        say(v, "ok", check_kind_to_string(oks[i].check), oks[i].ok, dname);
         parity_result_done(&res);
         return 0;
 }
@@ -104,10 +103,9 @@ static void check_missing_image(Verdicts *v, const Policy *p, virConnectPtr dst,
                 return;
         }
         unsigned long long pct = info.available * 100 / info.capacity;
-        if (pct < p->min_free_percent) {
-                say(v, "refuse", "provision",
-                    "disk %s: %s has %llu%% free, policy [provision] min-free-percent is %u%%", disk->target, dir, pct,
-                    p->min_free_percent);
+        _cleanup_free_ char *full = NULL;
+        if (provision_free_space_refusal(p, dir, pct, &full) != 0) {
+                say(v, "refuse", "provision", "disk %s: %s", disk->target, full ? full : "out of memory");
                 return;
         }
         virDomainBlockInfo bi;
@@ -137,6 +135,40 @@ static void check_disks(Verdicts *v, const Policy *p, const DomainXml *d, virCon
                 else
                         check_missing_image(v, p, dst, dom, disk);
         }
+}
+
+/* Shared storage: what the source's disk is on, against what the
+ * destination's libvirt shows (a network pool over that directory).  The
+ * rest only the destination's hook can see, and it checks it. */
+static void check_storage_disk(Verdicts *v, const Policy *p, const DomainDisk *disk, virConnectPtr dst) {
+        _cleanup_(storage_identity_done) StorageIdentity here = { 0 };
+        _cleanup_(pool_view_done) PoolView view = { 0 };
+        const char *mode = p->storage_identity == CHECK_ENFORCE ? "refuse" : "warn";
+
+        if (storage_identity_of(NULL, disk->source, &here) < 0 || !storage_identity_is_shared(&here))
+                return;
+        if (here.kind != STORAGE_SHARED_FS || pool_view_of(dst, disk->source, &view) <= 0) {
+                say(v, "ok", "storage",
+                    "disk %s: %s is shared storage here; the destination's hook proves it is the same there when "
+                    "the migration starts (not visible through its libvirt)",
+                    disk->target, disk->source);
+                return;
+        }
+        if (streq_ptr(view.source, here.source))
+                say(v, "ok", "storage", "disk %s: %s is on %s %s here and in the destination's pool %s", disk->target,
+                    disk->source, here.fstype, here.source, view.name);
+        else
+                say(v, mode, "storage",
+                    "disk %s: %s is on %s %s here, the destination's pool %s mounts %s there: another export",
+                    disk->target, disk->source, strna(here.fstype), strna(here.source), view.name, view.source);
+}
+
+static void check_storage(Verdicts *v, const Policy *p, const DomainXml *d, virConnectPtr dst) {
+        if (p->storage_identity == CHECK_OFF)
+                return;
+        for (size_t i = 0; i < d->n_disks; i++)
+                if (d->disks[i].source && (streq(d->disks[i].type, "file") || streq(d->disks[i].type, "block")))
+                        check_storage_disk(v, p, &d->disks[i], dst);
 }
 
 static bool is_loopback(const struct sockaddr *sa) {
@@ -186,7 +218,7 @@ int cli_check(int argc, char *argv[]) {
         static const struct option opts[] = { { "connect", required_argument, NULL, 'c' },
                                               { "config", required_argument, NULL, 'f' },
                                               {} };
-        const char *uri = DEFAULT_URI, *conf = MIGGUARD_CONFIG_FILE;
+        const char *uri = DEFAULT_URI, *conf = cli_paths()->config_file;
         for (int c; (c = getopt_long(argc, argv, "c:f:", opts, NULL)) != -1;) {
                 if (c == 'c')
                         uri = optarg;
@@ -233,6 +265,7 @@ int cli_check(int argc, char *argv[]) {
         if (check_parity(&v, p, d, dst, desturi) < 0)
                 return EXIT_UNREACHABLE;
         check_disks(&v, p, d, dst, dom);
+        check_storage(&v, p, d, dst);
         if (v.refused)
                 printf("%s -> %s: REFUSED (%u refusal(s), %u warning(s)): the destination's migguard would stop "
                        "this migration\n",

@@ -6,14 +6,9 @@
 
 #include <libvirt/libvirt.h>
 
-#ifndef MIGGUARD_CONFIG_DIR
-#define MIGGUARD_CONFIG_DIR "/etc/migguard"
-#endif
-#ifndef MIGGUARD_SYSCONF_DIR
-#define MIGGUARD_SYSCONF_DIR "/etc"
-#endif
-#define MIGGUARD_CONFIG_FILE MIGGUARD_CONFIG_DIR "/migguard.conf"
-#define DEFAULT_URI "qemu:///system"
+#include "core/paths.h"
+
+#define DEFAULT_URI LIBVIRT_DEFAULT_URI
 
 /* Exit codes: documented in migguard(8). */
 enum {
@@ -29,8 +24,8 @@ int cli_check(int argc, char *argv[]);
 int cli_release(int argc, char *argv[]);
 int cli_policy_check(int argc, char *argv[]);
 
-const char *cli_state_dir(void); /* MIGGUARD_STATE_DIR or /var/lib/migguard */
-const char *cli_run_dir(void);   /* MIGGUARD_RUN_DIR or /run/migguard */
+/* Where things are (core/paths.h), loaded once. */
+const Paths *cli_paths(void);
 
 /* Connect (read-only if asked) or print why not; NULL on failure. */
 virConnectPtr cli_connect(const char *uri, bool readonly);

@@ -14,9 +14,8 @@
 #include <libvirt/virterror.h>
 
 #include "cli.h"
-#include "daemon-lock.h"
-#include "macro.h"
-#include "virt-util.h"
+#include "basic/macro.h"
+#include "core/virt-util.h"
 
 #ifndef MIGGUARD_VERSION
 #define MIGGUARD_VERSION "0.1"
@@ -33,23 +32,27 @@ int cli_usage(void) {
         return EXIT_USAGE;
 }
 
-const char *cli_state_dir(void) {
-        const char *s = getenv("MIGGUARD_STATE_DIR");
-        return s && *s ? s : "/var/lib/migguard";
+static Paths paths;
+
+static void paths_free(void) {
+        paths_done(&paths);
 }
 
-const char *cli_run_dir(void) {
-        const char *s = getenv("MIGGUARD_RUN_DIR");
-        return s && *s ? s : MIGGUARD_RUN_DIR;
+const Paths *cli_paths(void) {
+        if (!paths.run_dir) {
+                if (paths_load(&paths) < 0) {
+                        fputs("migguard: out of memory\n", stderr);
+                        exit(EXIT_UNREACHABLE);
+                }
+                atexit(paths_free);
+        }
+        return &paths;
 }
 
 virConnectPtr cli_connect(const char *uri, bool readonly) {
         virConnectPtr c = readonly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
-        if (!c) {
-                const virError *e = virGetLastError();
-                fprintf(stderr, "migguard: cannot connect to %s: %s\n", uri,
-                        e && e->message ? e->message : "unknown error");
-        }
+        if (!c)
+                fprintf(stderr, "migguard: cannot connect to %s: %s\n", uri, virt_last_error_message());
         return c;
 }
 

@@ -3,13 +3,13 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "alloc-util.h"
+#include "basic/alloc-util.h"
 #include "cli.h"
-#include "policy.h"
+#include "core/policy.h"
 
 int cli_policy_check(int argc, char *argv[]) {
         static const struct option opts[] = { { "config", required_argument, NULL, 'f' }, {} };
-        const char *conf = MIGGUARD_CONFIG_FILE;
+        const char *conf = cli_paths()->config_file;
         for (int c; (c = getopt_long(argc, argv, "f:", opts, NULL)) != -1;) {
                 if (c != 'f')
                         return cli_usage();

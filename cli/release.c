@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc-util.h"
+#include "basic/alloc-util.h"
 #include "cli.h"
-#include "guard.h"
+#include "core/virt-util.h"
+#include "persist/guard.h"
 
 int cli_release(int argc, char *argv[]) {
         static const struct option opts[] = { { "connect", required_argument, NULL, 'c' }, {} };
-        const char *uri = DEFAULT_URI, *lib = cli_state_dir();
+        const char *uri = DEFAULT_URI, *state_dir = cli_paths()->state_dir;
         for (int c; (c = getopt_long(argc, argv, "c:", opts, NULL)) != -1;) {
                 if (c != 'c')
                         return cli_usage();
@@ -29,7 +30,7 @@ int cli_release(int argc, char *argv[]) {
         if (!dom || virDomainGetUUIDString(dom, uuid) < 0)
                 return EXIT_UNREACHABLE;
         _cleanup_(guard_freep) Guard *g = NULL;
-        int r = guard_load(lib, uuid, &g);
+        int r = guard_load(state_dir, uuid, &g);
         if (r == -ENOENT || (r >= 0 && g->released)) {
                 printf("%s is not guarded on this host\n", name);
                 return EXIT_OK;
@@ -39,8 +40,8 @@ int cli_release(int argc, char *argv[]) {
                 return EXIT_REFUSED;
         }
         g->released = true;
-        if (guard_save(lib, g) < 0) {
-                fprintf(stderr, "migguard: cannot update %s/guards\n", lib);
+        if (guard_save(state_dir, g) < 0) {
+                fprintf(stderr, "migguard: cannot update %s/" GUARD_DIR_NAME "\n", state_dir);
                 return EXIT_REFUSED;
         }
         if (g->autostart_was_on)

@@ -16,15 +16,17 @@
 
 #include <json-c/json.h>
 
-#include "alloc-util.h"
+#include "basic/alloc-util.h"
 #include "cli.h"
-#include "daemon-lock.h"
-#include "hook-load.h"
-#include "libvirt-daemon.h"
-#include "log.h"
-#include "policy.h"
+#include "core/virt-util.h"
+#include "core/daemon-lock.h"
+#include "core/daemon-status.h"
+#include "core/hook-load.h"
+#include "core/libvirt-daemon.h"
+#include "basic/log.h"
+#include "core/policy.h"
 
-#define HOOK_LINK MIGGUARD_SYSCONF_DIR "/libvirt/hooks/qemu.d/50-migguard"
+#define HOOK_LINK MIGGUARD_HOOK_LINK
 #define N_DECISIONS 10
 
 static const char *when(time_t t, char *buf, size_t len) {
@@ -34,17 +36,36 @@ static const char *when(time_t t, char *buf, size_t len) {
         return buf;
 }
 
+/* What migguardd runs with; false when its last policy reload failed. */
+static bool show_daemon_policy(void) {
+        DaemonStatus st;
+        char a[32], b[32];
+        if (daemon_status_load(cli_paths()->run_dir, &st) < 0)
+                return true;
+        bool ok = st.reload_failed == 0;
+        if (ok)
+                printf("           runs with the policy loaded at %s\n", when(st.policy_loaded, a, sizeof(a)));
+        else
+                printf("           policy reload FAILED at %s: %s; migguardd still runs with the policy loaded at "
+                       "%s: fix the file and run 'systemctl reload migguardd'\n",
+                       when(st.reload_failed, a, sizeof(a)), strna(st.reload_error),
+                       when(st.policy_loaded, b, sizeof(b)));
+        daemon_status_done(&st);
+        return ok;
+}
+
 static bool show_daemon(void) {
         pid_t pid = 0;
-        if (daemon_lock_is_held(cli_run_dir()) <= 0) {
+        const char *run = cli_paths()->run_dir;
+        if (daemon_lock_is_held(run) <= 0) {
                 printf("daemon:    NOT running: start it with 'systemctl start migguardd'\n");
                 return false;
         }
-        if (daemon_lock_read_pid(cli_run_dir(), &pid) == 0)
+        if (daemon_lock_read_pid(run, &pid) == 0)
                 printf("daemon:    migguardd running (pid %d)\n", (int) pid);
         else
                 printf("daemon:    migguardd running\n");
-        return true;
+        return show_daemon_policy();
 }
 
 /* Installed: the link exists and leads to an executable.  *ret_since: when
@@ -72,7 +93,7 @@ static bool show_libvirt(bool hook_ok, time_t hook_since) {
         LibvirtDaemon d;
         char a[32], b[32];
         time_t loaded;
-        if (libvirt_daemon_find("/run", "/proc", &d) < 0) {
+        if (libvirt_daemon_find(LIBVIRT_RUN_ROOT, "/proc", &d) < 0) {
                 printf("libvirt:   no running libvirtd or virtqemud found (/run/*.pid, /run/libvirt/*.pid)\n");
                 return false;
         }
@@ -80,7 +101,7 @@ static bool show_libvirt(bool hook_ok, time_t hook_since) {
                 printf("libvirt:   %s (pid %d) is running without migguard's hook\n", d.name, (int) d.pid);
                 return false;
         }
-        if (hook_load_seen(cli_run_dir(), &d, &loaded) > 0) {
+        if (hook_load_seen(cli_paths()->run_dir, &d, &loaded) > 0) {
                 printf("libvirt:   hook active: %s (pid %d) loaded it at %s\n", d.name, (int) d.pid,
                        when(loaded, a, sizeof(a)));
                 return true;
@@ -99,11 +120,12 @@ static bool show_libvirt(bool hook_ok, time_t hook_since) {
 static bool show_policy(void) {
         _cleanup_(policy_freep) Policy *p = NULL;
         _cleanup_free_ char *err = NULL;
-        if (policy_load(MIGGUARD_CONFIG_FILE, &p, &err) < 0) {
+        const char *conf = cli_paths()->config_file;
+        if (policy_load(conf, &p, &err) < 0) {
                 printf("policy:    INVALID: %s\n", err ? err : "cannot load");
                 return false;
         }
-        printf("policy:    %s (+ policy.d/*.conf)\n", MIGGUARD_CONFIG_FILE);
+        printf("policy:    %s (+ policy.d/*.conf)\n", conf);
         printf("           provision %s, allowed-dirs", p->provision_enabled ? "on" : "off");
         for (char **l = p->allowed_dirs; l && *l; l++)
                 printf(" %s", *l);
@@ -111,8 +133,9 @@ static bool show_policy(void) {
         printf("           cpu check %s (%s), vcpus-over-cores %s; network check %s, %zu segment(s)\n",
                check_mode_to_string(p->cpu_check), p->cpu_match == CPU_MATCH_SAME_MODEL ? "same-model" : "compatible",
                check_mode_to_string(p->vcpus_over_cores), check_mode_to_string(p->network_check), p->n_segments);
-        printf("           persist destination %s, source %s; pinning %s\n", p->persist_destination ? "yes" : "no",
-               persist_source_to_string(p->persist_source), p->pinning_enabled ? "on" : "off");
+        printf("           persist destination %s, source %s; storage identity %s; pinning %s\n",
+               p->persist_destination ? "yes" : "no", persist_source_to_string(p->persist_source),
+               check_mode_to_string(p->storage_identity), p->pinning_enabled ? "on" : "off");
         return true;
 }
 
@@ -137,7 +160,7 @@ static void show_decision(const char *line) {
 
 static void show_decisions(void) {
         _cleanup_free_ char *path = NULL;
-        if (asprintf(&path, "%s/decisions.jsonl", cli_state_dir()) < 0)
+        if (asprintf(&path, "%s/" DECISION_LOG_NAME, cli_paths()->state_dir) < 0)
                 return;
         _cleanup_(fclosep) FILE *f = fopen(path, "re");
         if (!f) {

@@ -9,10 +9,10 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "core/domain-xml.h"
 #include "daemon.h"
-#include "domain-xml.h"
-#include "log.h"
-#include "strv.h"
 
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 30000
@@ -44,7 +44,7 @@ static int on_lifecycle(virConnectPtr conn _unused_, virDomainPtr dom, int event
                 break;
         case VIR_DOMAIN_EVENT_STOPPED:
                 if (detail == VIR_DOMAIN_EVENT_STOPPED_MIGRATED)
-                        daemon_source_migrated(d, dom, uuid, NULL);
+                        daemon_source_migrated(d, dom, uuid);
                 break;
         case VIR_DOMAIN_EVENT_DEFINED:
                 /* a --config change: the published definition must follow */
@@ -78,7 +78,6 @@ static void on_metadata(virConnectPtr conn _unused_, virDomainPtr dom, int type 
 static void on_close(virConnectPtr conn _unused_, int reason, void *opaque) {
         Daemon *d = opaque;
         log_warning("Connection to libvirt lost (reason %d), reconnecting", reason);
-        d->connection_lost = true;
         daemon_schedule_reconnect(d);
 }
 
@@ -99,10 +98,6 @@ void daemon_disconnect(Daemon *d) {
 
 int daemon_connect(Daemon *d) {
         daemon_disconnect(d);
-        d->connection_lost = false;
-
-        free(d->host_cpu_model);
-        d->host_cpu_model = NULL;
         d->conn = virConnectOpen(d->uri);
         if (!d->conn)
                 return -ECONNREFUSED;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * migguardd's shared state: the libvirt connection (re-opened whenever
- * libvirtd/virtqemud restarts), the loaded policy and runtime paths.
- * One event loop thread (libvirt's default event implementation).
+ * migguardd's shared state.  Two threads: the event loop (libvirt's
+ * default event implementation: libvirt events, signals, timers, the
+ * Pinner's thread names) and the publisher (publisher.c), which does the
+ * slow source-side work, qemu-img included, over a connection of its own.
+ * The loop never waits: state-lock attempts are non-blocking and retried
+ * from a timer.
  */
 #pragma once
 
@@ -10,36 +13,42 @@
 
 #include <libvirt/libvirt.h>
 
-#include "policy.h"
+#include "core/daemon-status.h"
+#include "core/paths.h"
+#include "core/policy.h"
+#include "persist/source.h"
+#include "pinning/pinner.h"
+
+typedef struct Publisher Publisher;
 
 typedef struct Daemon {
         const char *uri;
         const char *config_file;
-        const char *run_dir;
-        char *state_dir;     /* /run/migguard/incoming */
-        const char *lib_dir; /* /var/lib/migguard */
+        Paths paths;
         char hostname[256];
-        Policy *policy;
+        Policy *policy; /* the loop's; the publisher holds a reference of its own */
+        DaemonStatus status;
 
         virConnectPtr conn;
         int lifecycle_cb;
         int device_cb;
         int metadata_cb;
-        bool connection_lost;
         int reconnect_timer;
         int reconcile_timer;
-        int publish_timer;
         unsigned reconnect_delay_ms;
-        char **publish_queue; /* domain UUIDs whose facts need publishing */
-        char *host_cpu_model; /* capabilities host CPU model, per connection */
+
+        Pinner *pinner;
+        Publisher *publisher;
+        PeerBook peers; /* outgoing guests at switchover: where their QEMU was connected to */
+
         int persist_timer;
         char **persist_uuids; /* guests to make persistent, with ... */
         char **persist_xmls;  /* ... the definition captured when they arrived */
-        char **peer_uuids;    /* outgoing guests at switchover, with ... */
-        char **peer_names;    /* ... where their QEMU was connected to */
+        int commit_timer;
+        char **commit_uuids; /* incoming migrations to commit once the state lock is free, with ... */
+        char **commit_whys;  /* ... what was seen */
 
         bool quit;
-        bool ready_sent;
 } Daemon;
 
 /* connection.c */
@@ -47,23 +56,30 @@ int daemon_connect(Daemon *d);
 void daemon_disconnect(Daemon *d);
 void daemon_schedule_reconnect(Daemon *d);
 
-/* publish.c: source-side facts in the domain's live <metadata>. */
+/* publisher.c: source-side facts in the domain's live <metadata>, in a
+ * thread of their own. */
+int publisher_new(const char *uri, const char *hostname, Policy *policy, Publisher **ret);
+void publisher_free(Publisher *p);
+void publisher_set_policy(Publisher *p, Policy *policy);
+void publisher_queue(Publisher *p, const char *uuid);
 void daemon_queue_publish(Daemon *d, const char *uuid);
 void daemon_queue_publish_all(Daemon *d);
-void daemon_publish_pending(Daemon *d);
 
-/* persist.c: destination side, make arrived guests persistent. */
+/* persist-queue.c: destination side, make arrived guests persistent. */
 void daemon_queue_persist(Daemon *d, virDomainPtr dom);
 
 /* ownership.c: source side, after a guest left: keep, guard or undefine. */
 void daemon_note_peer(Daemon *d, virDomainPtr dom, const char *uuid);
-void daemon_source_migrated(Daemon *d, virDomainPtr dom, const char *uuid, const char *destination);
+void daemon_source_migrated(Daemon *d, virDomainPtr dom, const char *uuid);
 void daemon_reconcile_sources(Daemon *d);
 
-/* pinning.c: migration threads on housekeeping CPUs. */
-void daemon_pinning_start(Daemon *d);
-int daemon_drop_privileges(void);
+/* pinning.c glue lives in migguardd.c: refresh the Pinner's domains. */
 void daemon_pinning_refresh(Daemon *d);
+/* privileges.c */
+int daemon_drop_privileges(void);
+
+/* reload.c: SIGHUP, as systemd sees it. */
+void daemon_reload(Daemon *d);
 
 /* reconcile.c: commit or clean up incoming-migration records. */
 void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why);

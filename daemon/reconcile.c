@@ -14,23 +14,28 @@
  * hook waits for the state lock.  A lookup of the same domain under the
  * state lock would wait for the hook that waits for us.  So libvirt is
  * asked first, the record is decided under the lock, and libvirt is told
- * (persist) after it is released.
+ * (persist) after it is released.  And the event loop never waits for the
+ * lock: it is only tried; a commit that finds it taken is retried from a
+ * timer, a reconciliation round skips the record.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "alloc-util.h"
+#include "basic/alloc-util.h"
+#include "basic/time-util.h"
+#include "core/finding.h"
 #include "daemon.h"
-#include "guard.h"
-#include "incoming-state.h"
-#include "log.h"
-#include "provision.h"
-#include "strv.h"
-#include "virt-util.h"
+#include "persist/guard.h"
+#include "core/incoming-state.h"
+#include "basic/log.h"
+#include "provision/disk-facts.h"
+#include "provision/provision.h"
+#include "basic/strv.h"
+#include "core/virt-util.h"
 
-#define LOCK_TIMEOUT_MS 5000
+#define COMMIT_RETRY_MS 100
 
 /* What libvirt said about the record's domain, asked without the lock. */
 typedef struct Seen {
@@ -49,43 +54,27 @@ static Seen see(Daemon *d, const char *uuid) {
         return s;
 }
 
-/* A raw image migguard made thin, copied from a sparse source, now fully
- * allocated: the source's libvirt sent its holes as zeroes to be written
- * (libvirt 11 mirrors a raw disk into an NBD node without a format layer,
- * hence without discard, so QEMU marks every zero write "no hole").  Nothing on
- * this side can undo that safely while the guest runs; say so, with what
- * gives the space back and libvirt's option that avoids it (which a
- * destination older than libvirt 10.9 refuses). */
-static void warn_if_holes_lost(const IncomingState *s) {
-        for (size_t i = 0; i < s->n_disks; i++) {
-                const IncomingDisk *disk = &s->disks[i];
-                struct stat st;
-                if (!disk->created || disk->opts.sparse != 1 || !streq_ptr(disk->opts.format, "raw") ||
-                    disk->opts.virtual_size == 0 || stat(disk->path, &st) < 0)
-                        continue;
-                uint64_t allocated = (uint64_t) st.st_blocks * 512;
-                if (allocated < disk->opts.virtual_size / 10 * 9)
-                        continue;
-                LogFields f = { .message_id = MG_MSGID_WARNING, .domain = s->name, .path = disk->path };
-                log_struct(LOG_WARNING, &f,
-                           "disk %s: %s arrived fully allocated (%llu of %llu bytes) although its source image is "
-                           "sparse: the source's libvirt sent its holes as zeroes to write; fstrim in the guest "
-                           "gives unused space back (discard='unmap'), and between libvirt >= 10.9 hosts "
-                           "'virsh migrate --migrate-disks-detect-zeroes %s' keeps the holes",
-                           strna(disk->opts.target), disk->path, (unsigned long long) allocated,
-                           (unsigned long long) disk->opts.virtual_size, strna(disk->opts.target));
+static void log_arrival_warnings(const IncomingState *s) {
+        Findings w = { 0 };
+        (void) provision_check_arrival(s, &w);
+        for (size_t i = 0; i < w.n; i++) {
+                LogFields f = { .message_id = MG_MSGID_WARNING,
+                                .domain = s->name,
+                                .check = check_kind_to_string(w.items[i].check) };
+                log_struct(LOG_WARNING, &f, "%s", w.items[i].text);
         }
+        findings_done(&w);
 }
 
 /* Under the lock: the record goes, the images are the guest's now. */
 static void commit_record(Daemon *d, IncomingState *s, const char *why) {
-        if (incoming_state_remove(d->state_dir, s->uuid) < 0)
+        if (incoming_state_remove(d->paths.incoming_dir, s->uuid) < 0)
                 return;
         LogFields f = { .message_id = MG_MSGID_COMMITTED, .domain = s->name };
         log_struct(LOG_INFO, &f, "Incoming migration of %s completed (%s): %zu provisioned image(s) kept", s->name, why,
                    s->n_disks);
-        warn_if_holes_lost(s);
-        if (guard_remove(d->lib_dir, s->uuid) == 0)
+        log_arrival_warnings(s);
+        if (guard_remove(d->paths.state_dir, s->uuid) == 0)
                 log_struct(LOG_DEBUG, &f, "Guard of %s cleared: it is back", s->name);
 }
 
@@ -96,19 +85,43 @@ static void persist_committed(Daemon *d, const char *uuid) {
                 daemon_queue_persist(d, dom);
 }
 
-void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
+/* 1 committed, 0 nothing to commit, -EBUSY the lock is taken. */
+static int try_commit(Daemon *d, const char *uuid, const char *why) {
         _cleanup_(incoming_state_freep) IncomingState *s = NULL;
         {
                 _cleanup_close_ int lock = -1;
-                if (incoming_state_lock(d->state_dir, LOCK_TIMEOUT_MS, &lock) < 0) {
-                        log_warning("State of %s busy; the next reconciliation commits it", uuid);
-                        return;
-                }
-                if (incoming_state_load(d->state_dir, uuid, &s) < 0)
-                        return;
+                if (incoming_state_lock(d->paths.incoming_dir, 0, &lock) < 0)
+                        return -EBUSY;
+                if (incoming_state_load(d->paths.incoming_dir, uuid, &s) < 0)
+                        return 0;
                 commit_record(d, s, why);
         }
         persist_committed(d, uuid);
+        return 1;
+}
+
+static void commit_retry_cb(int timer _unused_, void *opaque) {
+        Daemon *d = opaque;
+        _cleanup_strv_free_ char **uuids = TAKE_PTR(d->commit_uuids);
+        _cleanup_strv_free_ char **whys = TAKE_PTR(d->commit_whys);
+
+        virEventUpdateTimeout(d->commit_timer, -1);
+        for (size_t i = 0; uuids && uuids[i]; i++)
+                daemon_commit_incoming(d, uuids[i], whys[i]);
+}
+
+void daemon_commit_incoming(Daemon *d, const char *uuid, const char *why) {
+        if (try_commit(d, uuid, why) != -EBUSY)
+                return;
+        log_debug("State of %s busy; committing it again in %d ms", uuid, COMMIT_RETRY_MS);
+        if (strv_contains(d->commit_uuids, uuid))
+                return;
+        if (strv_push(&d->commit_uuids, uuid) < 0 || strv_push(&d->commit_whys, why) < 0)
+                return; /* the next reconciliation commits it */
+        if (d->commit_timer < 0)
+                d->commit_timer = virEventAddTimeout(COMMIT_RETRY_MS, commit_retry_cb, d, NULL);
+        else
+                virEventUpdateTimeout(d->commit_timer, COMMIT_RETRY_MS);
 }
 
 static void cleanup_never_started(Daemon *d, IncomingState *s) {
@@ -119,7 +132,7 @@ static void cleanup_never_started(Daemon *d, IncomingState *s) {
                 log_struct(LOG_INFO, &f, "Removed %s, pre-created for a migration of %s that never started", *p,
                            s->name);
         }
-        (void) incoming_state_remove(d->state_dir, s->uuid);
+        (void) incoming_state_remove(d->paths.incoming_dir, s->uuid);
 }
 
 static void orphan(Daemon *d, IncomingState *s) {
@@ -132,8 +145,8 @@ static void orphan(Daemon *d, IncomingState *s) {
                                    "its migration failed; remove it by hand if unused",
                                    s->disks[i].path, s->name);
                 }
-        if (asprintf(&from, "%s/%s.json", d->state_dir, s->uuid) >= 0 &&
-            asprintf(&to, "%s/%s.orphaned", d->state_dir, s->uuid) >= 0)
+        if (asprintf(&from, "%s/%s.json", d->paths.incoming_dir, s->uuid) >= 0 &&
+            asprintf(&to, "%s/%s.orphaned", d->paths.incoming_dir, s->uuid) >= 0)
                 (void) rename(from, to);
 }
 
@@ -147,7 +160,7 @@ static bool decide(Daemon *d, IncomingState *s, const Seen *seen) {
                 }
                 return false; /* still migrating, or unreadable: next time */
         }
-        int64_t age_sec = (now_realtime_usec() - s->begin_usec) / 1000000;
+        int64_t age_sec = ((int64_t) now_usec(CLOCK_REALTIME) - s->begin_usec) / 1000000;
         if (seen->exists && age_sec < INCOMING_PREPARE_WINDOW_SEC)
                 return false; /* libvirt still preparing (pre-creation can be slow) */
         if (s->phase == INCOMING_PLANNED) {
@@ -164,14 +177,14 @@ static void reconcile_one(Daemon *d, const char *uuid) {
         bool committed = false;
 
         /* saved by rename, so readable without the lock */
-        if (incoming_state_load(d->state_dir, uuid, &before) < 0)
+        if (incoming_state_load(d->paths.incoming_dir, uuid, &before) < 0)
                 return;
         Seen seen = see(d, uuid);
         {
                 _cleanup_close_ int lock = -1;
-                if (incoming_state_lock(d->state_dir, LOCK_TIMEOUT_MS, &lock) < 0)
-                        return;
-                if (incoming_state_load(d->state_dir, uuid, &s) < 0)
+                if (incoming_state_lock(d->paths.incoming_dir, 0, &lock) < 0)
+                        return; /* a hook is at work: next round */
+                if (incoming_state_load(d->paths.incoming_dir, uuid, &s) < 0)
                         return;
                 /* a hook moved it on while libvirt answered: what libvirt
                  * said may predate it, look again next time */
@@ -186,7 +199,7 @@ static void reconcile_one(Daemon *d, const char *uuid) {
 void daemon_reconcile(Daemon *d) {
         _cleanup_strv_free_ char **uuids = NULL;
 
-        if (!d->conn || incoming_state_list(d->state_dir, &uuids) < 0)
+        if (!d->conn || incoming_state_list(d->paths.incoming_dir, &uuids) < 0)
                 return;
         for (char **u = uuids; *u; u++)
                 reconcile_one(d, *u);

@@ -3,8 +3,10 @@
  * migguard-hook: installed as /etc/libvirt/hooks/qemu.d/50-migguard.
  * libvirt runs it as `NAME OP SUBOP EXTRA` with the domain XML on stdin,
  * synchronously and without a timeout.  This file is only the contract:
- * which ops are handled, stdin limits, a watchdog, and what goes to
- * stderr (the admin's virsh error when we exit non-zero) vs the journal.
+ * which ops are handled, stdin limits, one deadline for the whole call
+ * (HOOK_DEADLINE_SEC, handed down to every wait) with a watchdog behind
+ * it, and what goes to stderr (the admin's virsh error when we exit
+ * non-zero) vs the journal.
  * stdout is written only when `migrate begin` hands libvirt a changed
  * domain XML on purpose (discard='unmap' on provisioned raw disks).
  *
@@ -18,64 +20,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon-lock.h"
-#include "domain-xml.h"
-#include "hook-load.h"
-#include "incoming-state.h"
-#include "incoming.h"
-#include "log.h"
+#include "basic/env-util.h"
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "core/daemon-lock.h"
+#include "core/domain-xml.h"
+#include "core/hook-load.h"
+#include "core/libvirt-daemon.h"
+#include "core/paths.h"
+#include "hooks/incoming.h"
 
-#ifndef MIGGUARD_CONFIG_DIR
-#define MIGGUARD_CONFIG_DIR "/etc/migguard"
-#endif
-#ifndef MIGGUARD_LIBEXEC_DIR
-#define MIGGUARD_LIBEXEC_DIR "/usr/libexec/migguard"
-#endif
-#define MIGGUARD_STATE_DIR "/var/lib/migguard"
-#define MIGGUARD_CONFIG_FILE MIGGUARD_CONFIG_DIR "/migguard.conf"
-
-/* Bound on the whole hook: libvirt would wait forever for us. */
-#define HOOK_WATCHDOG_SEC 90
+/* Last resort, should a step not honour the deadline (a hung file system):
+ * libvirt would wait for us forever. */
+#define HOOK_WATCHDOG_SEC (HOOK_DEADLINE_SEC + 10)
 
 static void watchdog(int sig _unused_) {
-        static const char msg[] = "migguard: internal timeout after 90 s, giving up\n";
+        static const char msg[] = "migguard: internal timeout: the hook did not finish within its deadline, "
+                                  "giving up\n";
         (void) !write(STDERR_FILENO, msg, sizeof(msg) - 1);
         _exit(1);
-}
-
-/* Read all of stdin, up to DOMAIN_XML_MAX_SIZE + 1 bytes. */
-static int read_stdin(char **ret, size_t *ret_len) {
-        size_t cap = 64 * 1024, len = 0;
-        char *buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (len == cap) {
-                        if (cap > DOMAIN_XML_MAX_SIZE)
-                                break;
-                        cap *= 2;
-                        char *n = realloc(buf, cap + 1);
-                        if (!n) {
-                                free(buf);
-                                return -ENOMEM;
-                        }
-                        buf = n;
-                }
-                ssize_t k = read(STDIN_FILENO, buf + len, cap - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        free(buf);
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
-        buf[len] = 0;
-        *ret = buf;
-        *ret_len = len;
-        return 0;
 }
 
 static const char *const msgids[] = {
@@ -91,7 +54,7 @@ static void report(const HookResult *res) {
                                 .domain = res->domain,
                                 .disk = n->disk,
                                 .path = n->path,
-                                .check = log_check_of(n->text) };
+                                .check = check_kind_to_string(n->check) };
                 log_struct(n->kind == NOTE_WARNING || n->kind == NOTE_REFUSED ? LOG_WARNING : LOG_INFO, &f, "%s%s%s",
                            n->text, n->path && !strstr(n->text, n->path) ? ": " : "",
                            n->path && !strstr(n->text, n->path) ? n->path : "");
@@ -103,7 +66,10 @@ static void report(const HookResult *res) {
 /* The helpers sit next to the real hook binary (we are run through the
  * qemu.d symlink), whatever PREFIX the build was configured with. */
 static char *libexec_dir(void) {
+        const char *set = env_or("MIGGUARD_LIBEXEC_DIR", NULL);
         char exe[4096];
+        if (set)
+                return strdup(set);
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         if (n > 0) {
                 exe[n] = 0;
@@ -119,71 +85,53 @@ static char *libexec_dir(void) {
 /* Daemon hook `- start - start` / `- reload begin SIGHUP`: libvirt has
  * just looked for hooks.  Our parent is that daemon (virCommand forks it
  * directly).  Best effort: the exit code of a daemon hook is ignored. */
-static int daemon_hook(int argc, char *argv[]) {
+static int daemon_hook(int argc, char *argv[], const Paths *paths) {
         LibvirtDaemon d;
         if (argc < 3 || !(streq(argv[2], "start") || streq(argv[2], "reload")))
                 return 0;
         if (libvirt_daemon_from_pid("/proc", getppid(), &d) < 0)
                 return 0;
-        const char *run = getenv("MIGGUARD_RUN_DIR");
-        (void) hook_load_record(run ? run : MIGGUARD_RUN_DIR, &d);
+        (void) hook_load_record(paths->run_dir, &d);
         return 0;
 }
 
-int main(int argc, char *argv[]) {
-        typedef int (*Op)(const HookEnv *, const char *, size_t, HookResult *);
-        Op op = NULL;
+typedef int (*Op)(const HookEnv *, const char *, size_t, HookResult *);
 
-        if (argc > 0 && strstr(argv[0], "/daemon.d/"))
-                return daemon_hook(argc, argv);
-        /* Exit 0 at once for everything not handled, reconnect included. */
+static Op op_of(int argc, char *argv[]) {
         if (argc < 4)
-                return 0;
+                return NULL;
         if (streq(argv[2], "migrate") && streq(argv[3], "begin"))
-                op = incoming_migrate_begin;
-        else if (streq(argv[2], "prepare") && streq(argv[3], "begin"))
-                op = incoming_prepare_begin;
-        else if (streq(argv[2], "release") && streq(argv[3], "end"))
-                op = incoming_release_end;
-        else
-                return 0;
+                return incoming_migrate_begin;
+        if (streq(argv[2], "prepare") && streq(argv[3], "begin"))
+                return incoming_prepare_begin;
+        if (streq(argv[2], "release") && streq(argv[3], "end"))
+                return incoming_release_end;
+        return NULL;
+}
 
-        /* Journal when there is one; stderr only carries refusals. */
-        int targets = log_targets_auto();
-        log_setup("migguard-hook", targets == LOG_TARGET_JOURNAL ? LOG_TARGET_JOURNAL : 0, LOG_INFO);
-        const char *state = getenv("MIGGUARD_STATE_DIR");
-        if (log_set_decision_dir(state) < 0)
-                return 1;
-        signal(SIGALRM, watchdog);
-        alarm(HOOK_WATCHDOG_SEC);
-
-        const char *cfg = getenv("MIGGUARD_CONFIG"), *run = getenv("MIGGUARD_RUN_DIR"),
-                   *libexec = getenv("MIGGUARD_LIBEXEC_DIR");
-        _cleanup_free_ char *state_dir = NULL, *exe_dir = NULL, *storage = NULL, *parity = NULL;
+static int run(Op op, const Paths *paths) {
+        _cleanup_free_ char *exe_dir = libexec_dir(), *storage = NULL, *parity = NULL, *xml = NULL;
         HookEnv env = {
-                .config_file = cfg ? cfg : MIGGUARD_CONFIG_FILE,
-                .run_dir = run ? run : MIGGUARD_RUN_DIR,
-
+                .config_file = paths->config_file,
+                .run_dir = paths->run_dir,
+                .incoming_dir = paths->incoming_dir,
+                .state_dir = paths->state_dir,
+                .uri = env_or("MIGGUARD_CONNECT_URI", NULL), /* tests; libvirt clears the environment */
+                .deadline = deadline_in(HOOK_DEADLINE_SEC * USEC_PER_SEC),
         };
-        if (asprintf(&state_dir, "%s/incoming", env.run_dir) < 0)
-                return 1;
-        if (!libexec) {
-                exe_dir = libexec_dir();
-                libexec = exe_dir;
-        }
-        if (!libexec || asprintf(&storage, "%s/migguard-storage", libexec) < 0 ||
-            asprintf(&parity, "%s/migguard-parity", libexec) < 0)
+        if (!exe_dir || asprintf(&storage, "%s/migguard-storage", exe_dir) < 0 ||
+            asprintf(&parity, "%s/migguard-parity", exe_dir) < 0)
                 return 1;
         env.storage_helper = storage;
         env.parity_helper = parity;
-        env.lib_dir = state ? state : MIGGUARD_STATE_DIR;
-        env.uri = getenv("MIGGUARD_CONNECT_URI"); /* tests; libvirt clears the environment */
-        env.state_dir = state_dir;
 
-        _cleanup_free_ char *xml = NULL;
         size_t len = 0;
         HookResult res = { 0 };
-        int r = read_stdin(&xml, &len);
+        int r = read_full_fd(STDIN_FILENO, DOMAIN_XML_MAX_SIZE, &xml, &len);
+        if (r == -EFBIG) {
+                fprintf(stderr, "migguard: refused: domain XML larger than %d MiB\n", DOMAIN_XML_MAX_SIZE >> 20);
+                return op == incoming_migrate_begin ? 1 : 0;
+        }
         if (r < 0) {
                 fprintf(stderr, "migguard: cannot read domain XML: %s\n", strerror(-r));
                 return op == incoming_migrate_begin ? 1 : 0;
@@ -198,5 +146,33 @@ int main(int argc, char *argv[]) {
                 fputs(res.new_xml, stdout);
         int status = res.exit_status;
         hook_result_done(&res);
+        return status;
+}
+
+int main(int argc, char *argv[]) {
+        Paths paths;
+        if (paths_load(&paths) < 0)
+                return argc > 2 && streq(argv[2], "migrate") ? 1 : 0;
+        if (argc > 0 && strstr(argv[0], "/daemon.d/")) {
+                int r = daemon_hook(argc, argv, &paths);
+                paths_done(&paths);
+                return r;
+        }
+        /* Exit 0 at once for everything not handled, reconnect included. */
+        Op op = op_of(argc, argv);
+        if (!op) {
+                paths_done(&paths);
+                return 0;
+        }
+        /* Journal when there is one; stderr only carries refusals. */
+        int targets = log_targets_auto();
+        log_setup("migguard-hook", targets == LOG_TARGET_JOURNAL ? LOG_TARGET_JOURNAL : 0, LOG_INFO);
+        int status = 1;
+        if (log_set_decision_dir(paths.state_dir) >= 0) {
+                signal(SIGALRM, watchdog);
+                alarm(HOOK_WATCHDOG_SEC);
+                status = run(op, &paths);
+        }
+        paths_done(&paths);
         return status;
 }

@@ -71,6 +71,7 @@ qemu_pid() { # HOST NAME
 
         run rig_exec hb /usr/libexec/migguard/reload-libvirt
         echo "$output"
+        [ "$status" -eq 0 ]
         [[ "$output" == *"sent SIGHUP to libvirtd ($lpid)"* ]]
         for ((i = 0; i < 50; i++)); do
                 MG hb status >/dev/null 2>&1 && break

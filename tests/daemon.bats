@@ -134,3 +134,130 @@ PY
         [ ! -s "$BATS_TEST_TMPDIR/vg.log" ]
         grep -q "migguardd stopped" "$(rig_hostdir hb)/migguardd.log"
 }
+
+cli() { # HOST ARGS...: the CLI inside HOST
+        local h=$1
+        shift
+        rig_exec "$h" "$(rig_migguard_path)" "$@"
+}
+
+# capability_names HEX: the names of the capability bits in HEX (capsh-free).
+capability_names() {
+        local v=$((16#$1)) n names=()
+        local -A known=([1]=CAP_DAC_OVERRIDE [2]=CAP_DAC_READ_SEARCH [12]=CAP_NET_ADMIN [19]=CAP_SYS_PTRACE
+                [21]=CAP_SYS_ADMIN [23]=CAP_SYS_NICE)
+        for ((n = 0; n < 64; n++)); do
+                if ((v & (1 << n))); then names+=("${known[$n]:-cap$n}"); fi
+        done
+        echo "${names[*]}"
+}
+
+@test "migguardd keeps only CAP_SYS_NICE, CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, in every thread" {
+        pid=$(rig_daemon_pid ha)
+        want=0000000000800006 # bits 1, 2, 23
+        n=0
+        for st in /proc/"$pid"/task/*/status; do
+                n=$((n + 1))
+                for field in CapEff CapPrm CapBnd; do
+                        got=$(awk -v f="$field:" '$1 == f { print $2 }' "$st")
+                        echo "$st $field $got: $(capability_names "$got")"
+                        [ "$got" = "$want" ]
+                done
+        done
+        # the event loop and the publisher
+        [ "$n" -ge 2 ]
+        # and it still places migration threads and publishes facts
+        rig_guest_create ha cap --disks "qcow2:16M"
+        wait_facts ha cap
+}
+
+# notify_listen SOCKET OUT: a sd_notify listener writing each datagram as
+# one line ('|' for newlines) to OUT; prints its PID.
+notify_listen() {
+        python3 - "$1" >"$2" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode().replace("\n", "|"), flush=True)
+PY
+        echo $!
+}
+
+# wait_lines FILE PATTERN N: until FILE has N lines matching PATTERN.
+wait_lines() {
+        local i
+        for ((i = 0; i < 100; i++)); do
+                [ "$(grep -c -- "$2" "$1")" -ge "$3" ] && return 0
+                sleep 0.1
+        done
+        echo "fewer than $3 lines matching '$2' in $1:" >&2
+        cat "$1" >&2
+        return 1
+}
+
+@test "SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1; a broken policy keeps the old one and says so" {
+        requires python3
+        rig_daemon_stop hb
+        sock=$BATS_TEST_TMPDIR/notify.sock out=$BATS_TEST_TMPDIR/notify.out
+        listener=$(notify_listen "$sock" "$out")
+        for ((i = 0; i < 50; i++)); do [ -S "$sock" ] && break; sleep 0.1; done
+        RIG_DAEMON_ENV="NOTIFY_SOCKET=$sock" rig_daemon_start hb
+        pid=$(rig_daemon_pid hb)
+        wait_lines "$out" 'READY=1' 1
+        dropins=$(rig_hostdir hb)/etc-migguard/policy.d
+
+        # a good policy: applied, announced as a reload
+        printf '[persist]\nsource = keep\n' >"$dropins/50-keep.conf"
+        kill -HUP "$pid"
+        wait_lines "$out" 'READY=1' 2
+        run grep -n 'RELOADING=1|MONOTONIC_USEC=[0-9][0-9]*$' "$out"
+        [ "${#lines[@]}" -eq 1 ]
+        [ "$(grep -n 'READY=1' "$out" | tail -n 1 | cut -d: -f1)" -gt "${lines[0]%%:*}" ]
+        grep -q 'STATUS=Policy reloaded from' "$out"
+        run cli hb status
+        [[ "$output" == *"runs with the policy loaded at "* ]]
+
+        # a broken one: the old policy stays, the failure is everywhere
+        printf '[persist]\nsource = sometimes\n' >"$dropins/60-bad.conf"
+        kill -HUP "$pid"
+        wait_lines "$out" 'READY=1' 3
+        [ "$(grep -c 'RELOADING=1' "$out")" -eq 2 ]
+        grep -q "STATUS=Policy reload failed (/etc/migguard/policy.d/60-bad.conf:2: .*sometimes" "$out"
+        grep -q "Policy reload failed, keeping the policy loaded before: /etc/migguard/policy.d/60-bad.conf:2" \
+                "$(rig_hostdir hb)/migguardd.log"
+        run cli hb status
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"policy reload FAILED at "*"/etc/migguard/policy.d/60-bad.conf:2:"* ]]
+        [ "$(rig_daemon_pid hb)" = "$pid" ]
+
+        # fixed: reloaded, status clean again
+        rm -f "$dropins/60-bad.conf"
+        kill -HUP "$pid"
+        wait_lines "$out" 'READY=1' 4
+        run cli hb status
+        [[ "$output" != *"FAILED"* ]]
+        kill "$listener"
+}
+
+@test "an unrelated virsh start never waits for migguard's state lock" {
+        rig_guest_create ha plain --disks "qcow2:16M"
+        rig_virsh ha destroy plain
+        # another process holds the lock of incoming migrations for a minute
+        rig_exec ha sh -c 'mkdir -p /run/migguard/incoming; exec 9>/run/migguard/incoming/.lock; flock 9;
+                echo $$ >/run/migguard/holder.pid; exec sleep 60' &
+        for ((i = 0; i < 100; i++)); do
+                holder=$(rig_exec ha cat /run/migguard/holder.pid 2>/dev/null) && break
+                sleep 0.05
+        done
+        start=$(date +%s)
+        run rig_virsh ha start plain
+        elapsed=$(($(date +%s) - start))
+        kill "$holder"
+        wait
+        echo "$output (${elapsed} s)"
+        [ "$status" -eq 0 ]
+        [ "$elapsed" -lt 15 ]
+        rig_guest_running ha plain
+}

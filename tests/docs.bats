@@ -113,11 +113,11 @@ fail_with() {
         done
 }
 
-# The policy keys, "section key" per line, from lib/policy.c's table and
-# the [segment NAME] handler.
+# The policy keys, "section key" per line, from lib/core/policy.c's table
+# and the [segment NAME] handler.
 policy_keys() {
-        sed -n 's/^[[:space:]]*KEY("\([a-z-]*\)", "\([a-z-]*\)".*/\1 \2/p' lib/policy.c
-        sed -n '/^static int handle_segment/,/^}/s/.*streq(key, "\([a-z-]*\)").*/segment \1/p' lib/policy.c
+        sed -n 's/^[[:space:]]*KEY("\([a-z-]*\)", "\([a-z-]*\)".*/\1 \2/p' lib/core/policy.c
+        sed -n '/^static int handle_segment/,/^}/s/.*streq(key, "\([a-z-]*\)").*/segment \1/p' lib/core/policy.c
 }
 
 # The keys migguard.conf.5 documents, "section key" per line: a key is a
@@ -129,11 +129,11 @@ documented_keys() {
                 s != "" && /^       [a-z-]+ = / { print s, $1 }'
 }
 
-@test "migguard.conf.5: every policy key in lib/policy.c, under its section" {
+@test "migguard.conf.5: every policy key in lib/core/policy.c, under its section" {
         requires man
         local keys doc k
         keys=$(policy_keys)
-        [ "$(wc -l <<<"$keys")" -ge 16 ] || fail_with "could not read the key table of lib/policy.c:" "$keys"
+        [ "$(wc -l <<<"$keys")" -ge 16 ] || fail_with "could not read the key table of lib/core/policy.c:" "$keys"
         doc=$(documented_keys)
         while read -r k; do
                 grep -qxF "$k" <<<"$doc" || fail_with "migguard.conf.5 does not document [${k% *}] ${k#* }" \
@@ -141,7 +141,7 @@ documented_keys() {
         done <<<"$keys"
         # and nothing that the code does not know
         while read -r k; do
-                grep -qxF "$k" <<<"$keys" || fail_with "migguard.conf.5 documents [${k% *}] ${k#* }, unknown to lib/policy.c"
+                grep -qxF "$k" <<<"$keys" || fail_with "migguard.conf.5 documents [${k% *}] ${k#* }, unknown to lib/core/policy.c"
         done <<<"$doc"
 }
 
@@ -217,16 +217,18 @@ cli_commands() {
         [ "$n" -ge 3 ] || fail_with "could not read migguardd's options"
 }
 
-@test "migguardd.8: SIGHUP and every MESSAGE_ID of lib/log.h" {
+@test "migguardd.8: SIGHUP and every MESSAGE_ID of lib/basic/log.h" {
         requires man
         local ids id text
-        ids=$(sed -n 's/^#define MG_MSGID_[A-Z_]* "\([0-9a-f]\{32\}\)"$/\1/p' lib/log.h)
-        [ "$(wc -l <<<"$ids")" -ge 10 ] || fail_with "could not read the MESSAGE_IDs of lib/log.h"
+        ids=$(sed -n 's/^#define MG_MSGID_[A-Z_]* "\([0-9a-f]\{32\}\)"$/\1/p' lib/basic/log.h)
+        [ "$(wc -l <<<"$ids")" -ge 10 ] || fail_with "could not read the MESSAGE_IDs of lib/basic/log.h"
         text=$(render man/migguardd.8)
         for id in $ids; do
                 grep -q "$id" <<<"$text" || fail_with "migguardd.8 lacks MESSAGE_ID $id"
         done
         if grep -q SIGHUP daemon/migguardd.c; then
+                section_text man/migguardd.8 SIGNALS | grep -q 'RELOADING=1' ||
+                        fail_with "migguardd.8 SIGNALS does not say how a reload looks to systemd"
                 section_text man/migguardd.8 SIGNALS | grep -q SIGHUP || fail_with "migguardd.8 SIGNALS lacks SIGHUP"
         fi
         grep -q decisions.jsonl <<<"$text" || fail_with "migguardd.8 does not name the decision log"
@@ -251,14 +253,19 @@ cli_commands() {
 
 @test "man pages: every environment variable the programs read" {
         requires man
-        local v page src
+        local v page src vars
+        # every program takes its paths from lib/core/paths.c, and may read more itself
         for page in migguard:cli migguardd:daemon migguard-hook:hooks; do
                 src=${page#*:} page=man/${page%:*}.8
-                for v in $(grep -ho 'getenv("MIGGUARD_[A-Z_]*")' "$src"/*.c | cut -d'"' -f2 | sort -u); do
+                vars=$(grep -ho 'env_or("MIGGUARD_[A-Z_]*"' lib/core/paths.c "$src"/*.c | cut -d'"' -f2 | sort -u)
+                [ "$(wc -l <<<"$vars")" -ge 3 ] || fail_with "could not read the variables $src/ reads (found: $vars)"
+                for v in $vars; do
                         section_text "$page" ENVIRONMENT | grep -q "^       $v$" ||
-                                fail_with "$page ENVIRONMENT lacks $v (read in $src/)"
+                                fail_with "$page ENVIRONMENT lacks $v (read in $src/ or lib/core/paths.c)"
                 done
         done
+        run grep -rn 'getenv(' lib provision parity persist pinning hooks daemon cli --include='*.c'
+        [ -z "$output" ] || fail_with "environment read without env_or: $output"
 }
 
 # --- bash completion ---------------------------------------------------
@@ -367,6 +374,7 @@ assert_reply() {
         run complete_line "migguard release vm "
         assert_reply --connect
         run complete_line "migguard status --connect "
+        [ "$status" -eq 0 ]
         grep -qxF qemu:///system <<<"$output"
         run complete_line "migguard version "
         assert_reply

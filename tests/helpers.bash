@@ -94,8 +94,11 @@ img() {
         echo "$(rig_hostdir "$1")/var-lib-libvirt/images/$2"
 }
 
+# alloc_bytes FILE: bytes allocated to FILE; fails when FILE cannot be read.
 alloc_bytes() {
-        stat -c '%b %B' "$1" | awk '{ print $1 * $2 }'
+        local b
+        b=$(stat -c '%b %B' "$1") || return 1
+        echo $((${b% *} * ${b#* }))
 }
 
 # The image's own virtual size: the top-level key (QEMU >= 8 also prints
@@ -140,7 +143,8 @@ assert_counter_advances() {
 # assert_thin SRC DST: DST allocation <= 1.1 x SRC + 4 MiB.
 assert_thin() {
         local s d
-        s=$(alloc_bytes "$1") d=$(alloc_bytes "$2")
+        s=$(alloc_bytes "$1") || return 1
+        d=$(alloc_bytes "$2") || return 1
         if [ "$d" -gt $((s * 11 / 10 + 4 * 1024 * 1024)) ]; then
                 echo "not thin: $2 has $d bytes allocated, source $s" >&2
                 return 1

@@ -112,22 +112,78 @@ EOF2
 
 @test "policy errors name file and line and refuse the migration" {
         printf '[provision]\nallowed-dirs = %s\n[cpu]\nchek = enforce\n' "$IMGDIR" >"$CONF"
-        domain "" | hook migrate begin >"$BATS_TEST_TMPDIR/out" 2>&1 && false
-        cat "$BATS_TEST_TMPDIR/out"
-        grep -qx "migguard: $CONF:4: unknown key 'chek'" "$BATS_TEST_TMPDIR/out"
+        run hook migrate begin < <(domain "")
+        echo "$output"
+        [ "$status" -eq 1 ]
+        grep -qx "migguard: $CONF:4: unknown key 'chek'" <<<"$output"
 }
 
 @test "missing image but migguardd not running: refused with instructions" {
-        domain "" | hook migrate begin >"$BATS_TEST_TMPDIR/out" 2>&1 && false
-        grep -q "migguardd is not running here; start it (systemctl start migguardd) and retry" "$BATS_TEST_TMPDIR/out"
+        run hook migrate begin < <(domain "")
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"migguardd is not running here; start it (systemctl start migguardd) and retry"* ]]
         assert_nothing_created
 }
 
 @test "prepare and release for a domain migguard knows nothing about: exit 0, silent" {
         run bash -c "$(declare -f domain); IMGDIR=$IMGDIR domain '' | env -i MIGGUARD_RUN_DIR=$RUN MIGGUARD_CONFIG=$CONF $HOOK guest prepare begin -"
-        [ "$status" -eq 0 ] && [ -z "$output" ]
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
         run bash -c "echo '<broken' | env -i MIGGUARD_RUN_DIR=$RUN $HOOK guest release end -"
-        [ "$status" -eq 0 ] && [ -z "$output" ]
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+}
+
+# hold_state_lock: another process holds the lock of incoming migrations
+# (as a stuck migration's hook would); prints its PID.
+hold_state_lock() {
+        mkdir -p "$RUN/incoming"
+        # not holding our stdout: the caller's $(...) would wait for it
+        (
+                exec 9>"$RUN/incoming/.lock"
+                flock 9
+                exec sleep 60
+        ) >/dev/null 2>&1 &
+        local pid=$! i
+        for ((i = 0; i < 100; i++)); do
+                flock -n "$RUN/incoming/.lock" true 2>/dev/null || break
+                sleep 0.05
+        done
+        flock -n "$RUN/incoming/.lock" true 2>/dev/null && return 1 # never taken
+        echo "$pid"
+}
+
+@test "prepare and release of a domain with no record never wait for the state lock, even while it is held" {
+        holder=$(hold_state_lock)
+        start=$(date +%s%N)
+        run hook prepare begin < <(domain "")
+        prepare_status=$status prepare_output=$output
+        run hook release end < <(domain "")
+        elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+        kill "$holder"
+        wait "$holder" 2>/dev/null || true
+        echo "prepare: $prepare_status '$prepare_output'; release: $status '$output'; ${elapsed_ms} ms"
+        [ "$prepare_status" -eq 0 ]
+        [ -z "$prepare_output" ]
+        [ "$status" -eq 0 ]
+        [ -z "$output" ]
+        [ "$elapsed_ms" -lt 2000 ]
+}
+
+@test "prepare of a domain with a record does wait for the lock: it has work to do" {
+        # a record from migrate begin, then a lock nobody releases (the
+        # message at the hook's deadline is checked by tests/unit/test-incoming)
+        mkdir -p "$RUN/incoming"
+        printf '{"uuid":"0f0e0d0c-0b0a-0908-0706-050403020100","name":"guest","begin-usec":%s,"phase":"planned","disks":[]}' \
+                "$(($(date +%s) * 1000000))" >"$RUN/incoming/0f0e0d0c-0b0a-0908-0706-050403020100.json"
+        holder=$(hold_state_lock)
+        run timeout 3 env -i MIGGUARD_RUN_DIR="$RUN" MIGGUARD_STATE_DIR="$RUN" MIGGUARD_CONFIG="$CONF" \
+                "$HOOK" guest prepare begin - < <(domain "")
+        kill "$holder"
+        wait "$holder" 2>/dev/null || true
+        # still waiting when cut off: it would have waited for the lock
+        [ "$status" -eq 124 ]
 }
 
 @test "valgrind: every input above, no errors, no leaks" {
@@ -151,6 +207,6 @@ EOF2
                 "$HOOK" guest migrate begin - <<<"$(domain '')"
         echo "$output"
         [ "$status" -eq 1 ]
-        [[ "$output" == *"migguard: cannot check CPU and network parity: cannot connect to libvirt to check CPU and networks"* ]]
+        [[ "$output" == *"migguard: cannot check CPU, network and storage parity: cannot connect to libvirt to check CPU and networks"* ]]
         assert_nothing_created
 }

@@ -37,7 +37,9 @@ teardown_file() {
 fake_libvirtd_start() {
         [ -e /run/libvirt/libvirtd.pid ] && return 1
         if [ ! -d /run/libvirt ]; then
-                mkdir -m 0755 /run/libvirt && touch "$BATS_FILE_TMPDIR/created-run-libvirt"
+                if mkdir -m 0755 /run/libvirt; then
+                        touch "$BATS_FILE_TMPDIR/created-run-libvirt"
+                fi
         fi
         local bin=$BATS_FILE_TMPDIR/bin/libvirtd
         mkdir -p "${bin%/*}"
@@ -62,8 +64,12 @@ fake_libvirtd_stop() {
         local pid
         pid=$(cat "$BATS_FILE_TMPDIR/fake.pid" 2>/dev/null) || return 0
         kill "$pid" 2>/dev/null
-        [ "$(cat /run/libvirt/libvirtd.pid 2>/dev/null)" = "$pid" ] && rm -f /run/libvirt/libvirtd.pid
-        [ -e "$BATS_FILE_TMPDIR/created-run-libvirt" ] && rmdir /run/libvirt 2>/dev/null
+        if [ "$(cat /run/libvirt/libvirtd.pid 2>/dev/null)" = "$pid" ]; then
+                rm -f /run/libvirt/libvirtd.pid
+        fi
+        if [ -e "$BATS_FILE_TMPDIR/created-run-libvirt" ]; then
+                rmdir /run/libvirt 2>/dev/null || true
+        fi
         rm -f "$BATS_FILE_TMPDIR/fake.pid" "$BATS_FILE_TMPDIR/created-run-libvirt"
         return 0
 }
@@ -122,10 +128,12 @@ one_file() { # GLOB: the single file matching GLOB
         [ "$(rpm -qp --qf '%{VERSION}' "$rpmf")" = "$version" ]
         # the hooks directories are co-owned, the state directory owned
         run rpm -qlp "$rpmf"
+        [ "$status" -eq 0 ]
         for d in /etc/libvirt/hooks /etc/libvirt/hooks/qemu.d /etc/libvirt/hooks/daemon.d /var/lib/migguard; do
                 echo "$output" | grep -x "$d" >/dev/null || { echo "$d not in the rpm" >&2; return 1; }
         done
         run rpm -qp --scripts "$rpmf"
+        [ "$status" -eq 0 ]
         echo "$output" | grep 'systemctl --no-reload preset migguardd.service\|systemd-update-helper install-system-units migguardd.service'
 }
 
@@ -173,6 +181,7 @@ one_file() { # GLOB: the single file matching GLOB
         [ "$(stat -c %a /var/lib/migguard)" = 750 ]
         # the CLI reports the package's upstream version
         run migguard version
+        [ "$status" -eq 0 ]
         [ "$output" = "migguard $(dpkg-query -W -f='${Version}' migguard | sed 's/-[^-]*$//')" ]
 
         if [ "$faked" = 1 ]; then

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain-xml.h"
+#include "core/domain-xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "incoming-state.h"
+#include "core/incoming-state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

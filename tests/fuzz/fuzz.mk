@@ -7,19 +7,21 @@
 
 CLANG      ?= clang
 PKG_CONFIG ?= pkg-config
-PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng libnl-route-3.0
+PKGS       := libvirt libxml-2.0 libsystemd inih json-c libcap-ng libnl-route-3.0 mount
 BUILD      ?= build/fuzz
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
               -Wno-unused-parameter -Wno-format-nonliteral
 FUZZ_OPT   ?= -O1 -g -fno-omit-frame-pointer
 SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CPPFLAGS := -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"/etc/migguard"' \
+FUZZ_CPPFLAGS := -I. -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"/etc/migguard"' \
                  -DMIGGUARD_LIBEXEC_DIR='"/usr/local/libexec/migguard"'
 FUZZ_CFLAGS   := -std=gnu17 $(WARN) $(FUZZ_OPT) $(SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 FUZZ_LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 
-LIB_SRC    := $(wildcard lib/*.c)
+LIB_DIRS   := lib/basic lib/core provision parity persist pinning storage
+LIB_SRC    := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+LIB_HDR    := $(wildcard $(addsuffix /*.h,$(LIB_DIRS)))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
@@ -27,11 +29,11 @@ FUZZERS    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
 all: $(FUZZERS)
 
 # Library objects get coverage instrumentation but not libFuzzer's main().
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(BUILD)/%.o: %.c $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(BUILD)/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_OBJ) $(wildcard lib/*.h)
+$(BUILD)/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_OBJ) $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJ) $(FUZZ_LDLIBS)
 

@@ -32,7 +32,7 @@ PKGS="libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-storage
  libvirt-daemon-driver-network libvirt-clients qemu-system-x86 qemu-utils
  iproute2 procps kmod
  build-essential pkg-config libvirt-dev libxml2-dev libsystemd-dev libinih-dev
- libjson-c-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev"
+ libjson-c-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev libmount-dev"
 
 die() {
     echo "make-trixie-root: $*" >&2

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/daemon-lock.c.  flock() locks belong to the open file
+ * Unit tests for lib/core/daemon-lock.c.  flock() locks belong to the open file
  * description, so a second open() in this same process really conflicts
  * with the first: one process can play daemon and hook.
  */
-#include "daemon-lock.h"
+#include "core/daemon-lock.h"
 #include "tests.h"
 
 TEST(not_running) {

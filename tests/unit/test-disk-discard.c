@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for lib/disk-discard.c: which disks get discard='unmap'. */
-#include "disk-discard.h"
-#include "strv.h"
+/* Unit tests for provision/disk-discard.c: which disks get discard='unmap'. */
+#include "provision/disk-discard.h"
+#include "basic/strv.h"
 #include "tests.h"
 
 #define DISK(fmt, extra, dev)                                                                                          \

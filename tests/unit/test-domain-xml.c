@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/domain-xml.c: the disks and identity migguard reads
+ * Unit tests for lib/core/domain-xml.c: the disks and identity migguard reads
  * from a (hostile) domain XML, the facts the source publishes in
  * <metadata>, and the refusals for everything else: malformed, truncated,
  * DOCTYPE/entity tricks, foreign roots, oversized input.
@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include "domain-xml.h"
+#include "core/domain-xml.h"
 #include "tests.h"
 
 #define UUID "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
@@ -376,6 +376,29 @@ TEST(facts_format_roundtrip) {
         ASSERT_NULL(d2->facts_host);
 }
 
+TEST(storage_facts_roundtrip) {
+        char *nfs[] = { "kind",      "shared-fs",         "fstype", "nfs4", "source", "192.0.2.10:/export",
+                        "root-path", "/vm/a\"<b>&.qcow2", "ino",    "4242", NULL };
+        char *lun[] = {
+                "kind", "block", "wwid", "naa.6001405f2a8a3e4f", "by-id", "wwn-0x6001405f scsi-36001405f", NULL
+        };
+        StorageFacts in[] = { { .target = (char *) "vda", .pairs = nfs }, { .target = (char *) "vdb", .pairs = lun } };
+        SourceFacts f = { .host = "host-a", .storage = in, .n_storage = ELEMENTSOF(in) };
+        _cleanup_free_ char *facts = NULL;
+        ASSERT_OK(source_facts_format(&f, &facts));
+        _cleanup_free_ char *stored = as_libvirt_stores(facts);
+        _cleanup_(domain_xml_freep) DomainXml *d = parse_with_metadata(stored);
+        ASSERT_EQ(d->n_storage_facts, 2);
+        const StorageFacts *a = domain_xml_find_storage_facts(d, "vda");
+        ASSERT_NOT_NULL(a);
+        for (size_t i = 0; nfs[i]; i++)
+                ASSERT_STREQ(a->pairs[i], nfs[i]);
+        ASSERT_NULL(a->pairs[10]);
+        const StorageFacts *b = domain_xml_find_storage_facts(d, "vdb");
+        ASSERT_STREQ(b->pairs[5], "wwn-0x6001405f scsi-36001405f");
+        ASSERT_NULL(domain_xml_find_storage_facts(d, "vdc"));
+}
+
 TEST(malformed) {
         static const char *const bad[] = {
                 "",
@@ -565,6 +588,20 @@ TEST(free_null) {
         domain_xml_free(NULL);
 }
 
+TEST(definition_for_host) {
+        const char *xml = "<domain type='qemu'><name>src</name><uuid>" UUID "</uuid><title>t</title><metadata>"
+                          "<migguard:facts xmlns:migguard='urn:migguard:domain:1' host='ha'/>"
+                          "<other:x xmlns:other='urn:example:other'/></metadata></domain>";
+        char *out = NULL;
+        ASSERT_OK(domain_definition_for_host(xml, "renamed", &out));
+        ASSERT_CONTAINS(out, "<name>renamed</name>");
+        ASSERT_CONTAINS(out, "<title>t</title>");
+        ASSERT_CONTAINS(out, "urn:example:other");
+        ASSERT_TRUE(strstr(out, "urn:migguard") == NULL);
+        free(out);
+        ASSERT_ERR(domain_definition_for_host("<domain/>", "x", &out), -EBADMSG);
+}
+
 int main(void) {
         RUN(minimal);
         RUN(disk_kinds);
@@ -575,6 +612,7 @@ int main(void) {
         RUN(metadata_prefix_does_not_matter);
         RUN(metadata_malformed);
         RUN(facts_format_roundtrip);
+        RUN(storage_facts_roundtrip);
         RUN(malformed);
         RUN(not_a_domain);
         RUN(doctype_entities);
@@ -582,5 +620,6 @@ int main(void) {
         RUN(size_limit);
         RUN(too_many_disks);
         RUN(free_null);
+        RUN(definition_for_host);
         return tests_done();
 }

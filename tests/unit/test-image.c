@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/image.c: reading `qemu-img info --output=json` (real
- * qemu-img 7.2 output as fixtures), the "-o" option string handed to
- * `qemu-img create` (hostile values from domain metadata dropped), and a
- * create + query round trip with the real qemu-img in a temp directory.
+ * Unit tests for lib/core/image.c: reading `qemu-img info --output=json`
+ * (real qemu-img 7.2 output as fixtures), the "-o" option string handed to
+ * `qemu-img create` (hostile values from domain metadata dropped), a
+ * create + query round trip with the real qemu-img in a temp directory,
+ * and the deadline both honour.
  */
-#include "image.h"
+#include "basic/time-util.h"
+#include "core/image.h"
 #include "tests.h"
+
+#define QEMU_IMG_DEADLINE deadline_in(60 * USEC_PER_SEC)
 
 /* qemu-img create -f qcow2 -o cluster_size=4096,lazy_refcounts=on,compression_type=zstd a.qcow2 10485761 */
 static const char qcow2_json[] = "{\n"
@@ -326,9 +330,9 @@ TEST(create_and_query_qcow2) {
         ImageInfo want = qcow2_opts(4096, "1.1", 1, -1, "zstd"), got;
         const uint64_t size = 10485761; /* not even sector aligned */
 
-        ASSERT_OK(image_create(path, "qcow2", size, &want, true, &err));
+        ASSERT_OK(image_create(path, "qcow2", size, &want, true, QEMU_IMG_DEADLINE, &err));
         ASSERT_NULL(err);
-        ASSERT_OK(image_info_query(path, &got));
+        ASSERT_OK(image_info_query(path, QEMU_IMG_DEADLINE, &got));
         ASSERT_STREQ(got.format, "qcow2");
         /* qemu-img rounds the size up to whole 512-byte sectors */
         ASSERT_U64_EQ(got.virtual_size, round_up_512(size));
@@ -343,8 +347,8 @@ TEST(create_and_query_qcow2) {
 
         /* an exactly aligned size is kept exactly */
         _cleanup_free_ char *p2 = tests_strdupf("%s/aligned.qcow2", dir);
-        ASSERT_OK(image_create(p2, "qcow2", 20 * 1024 * 1024, NULL, true, NULL));
-        ASSERT_OK(image_info_query(p2, &got));
+        ASSERT_OK(image_create(p2, "qcow2", 20 * 1024 * 1024, NULL, true, QEMU_IMG_DEADLINE, NULL));
+        ASSERT_OK(image_info_query(p2, QEMU_IMG_DEADLINE, &got));
         ASSERT_U64_EQ(got.virtual_size, 20 * 1024 * 1024);
         ASSERT_U64_EQ(got.cluster_size, 65536); /* qemu-img's default */
         image_info_done(&got);
@@ -356,8 +360,8 @@ TEST(create_and_query_raw) {
         ImageInfo got;
         struct stat st;
 
-        ASSERT_OK(image_create(path, "raw", 10485761, NULL, true, NULL));
-        ASSERT_OK(image_info_query(path, &got));
+        ASSERT_OK(image_create(path, "raw", 10485761, NULL, true, QEMU_IMG_DEADLINE, NULL));
+        ASSERT_OK(image_info_query(path, QEMU_IMG_DEADLINE, &got));
         ASSERT_STREQ(got.format, "raw");
         ASSERT_U64_EQ(got.virtual_size, 10486272);
         ASSERT_NULL(got.compat);
@@ -367,7 +371,7 @@ TEST(create_and_query_raw) {
         ASSERT_TRUE(st.st_blocks * 512 < 1024 * 1024); /* sparse */
 
         /* sparse = no: preallocated */
-        ASSERT_OK(image_create(full, "raw", 4 * 1024 * 1024, NULL, false, NULL));
+        ASSERT_OK(image_create(full, "raw", 4 * 1024 * 1024, NULL, false, QEMU_IMG_DEADLINE, NULL));
         ASSERT_SYS(stat(full, &st));
         ASSERT_EQ(st.st_size, 4 * 1024 * 1024);
         ASSERT_TRUE(st.st_blocks * 512 >= 4 * 1024 * 1024);
@@ -379,29 +383,51 @@ TEST(create_errors) {
                             *err = NULL;
         ImageInfo got;
 
-        ASSERT_ERR(image_create(path, "vmdk", 1024 * 1024, NULL, true, &err), -EOPNOTSUPP);
-        ASSERT_ERR(image_create(path, NULL, 1024 * 1024, NULL, true, &err), -EOPNOTSUPP);
+        ASSERT_ERR(image_create(path, "vmdk", 1024 * 1024, NULL, true, QEMU_IMG_DEADLINE, &err), -EOPNOTSUPP);
+        ASSERT_ERR(image_create(path, NULL, 1024 * 1024, NULL, true, QEMU_IMG_DEADLINE, &err), -EOPNOTSUPP);
         ASSERT_NULL(err);
         ASSERT_NOT_EXISTS(path);
 
-        ASSERT_ERR(image_create(nodir, "qcow2", 1024 * 1024, NULL, true, &err), -EIO);
+        ASSERT_ERR(image_create(nodir, "qcow2", 1024 * 1024, NULL, true, QEMU_IMG_DEADLINE, &err), -EIO);
         ASSERT_NOT_NULL(err); /* qemu-img's reason, one line */
         ASSERT_NULL(strchr(err, '\n'));
 
         /* a name that looks like an option is a file name after "--" */
         _cleanup_free_ char *cwd = getcwd(NULL, 0);
         ASSERT_SYS(chdir(dir));
-        ASSERT_OK(image_create("-f", "raw", 1024 * 1024, NULL, true, NULL));
+        ASSERT_OK(image_create("-f", "raw", 1024 * 1024, NULL, true, QEMU_IMG_DEADLINE, NULL));
         ASSERT_SYS(chdir(cwd));
         _cleanup_free_ char *dash = tests_strdupf("%s/-f", dir);
-        ASSERT_OK(image_info_query(dash, &got));
+        ASSERT_OK(image_info_query(dash, QEMU_IMG_DEADLINE, &got));
         image_info_done(&got);
 
-        ASSERT_ERR(image_info_query(path, &got), -EIO);
+        ASSERT_ERR(image_info_query(path, QEMU_IMG_DEADLINE, &got), -EIO);
         tests_write_file(path, "");
-        ASSERT_OK(image_info_query(path, &got)); /* an empty file is a raw image of size 0 */
+        ASSERT_OK(image_info_query(path, QEMU_IMG_DEADLINE, &got)); /* an empty file is a raw image of size 0 */
         ASSERT_STREQ(got.format, "raw");
         ASSERT_U64_EQ(got.virtual_size, 0);
+        image_info_done(&got);
+}
+
+TEST(deadline) {
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        _cleanup_free_ char *path = tests_strdupf("%s/x.qcow2", dir), *err = NULL;
+        ImageInfo got = { .format = (char *) "untouched" };
+        usec_t passed = now_usec(CLOCK_MONOTONIC);
+
+        ASSERT_OK(image_create(path, "qcow2", 1024 * 1024, NULL, true, QEMU_IMG_DEADLINE, NULL));
+        /* a deadline already passed: qemu-img is not waited for */
+        usec_t t0 = now_usec(CLOCK_MONOTONIC);
+        ASSERT_ERR(image_info_query(path, passed, &got), -ETIMEDOUT);
+        ASSERT_STREQ(got.format, "untouched");
+        _cleanup_free_ char *p2 = tests_strdupf("%s/y.qcow2", dir);
+        ASSERT_ERR(image_create(p2, "qcow2", 1024 * 1024, NULL, true, passed, &err), -ETIMEDOUT);
+        ASSERT_NULL(err);
+        ASSERT_TRUE(now_usec(CLOCK_MONOTONIC) - t0 < 5 * USEC_PER_SEC);
+
+        /* no deadline at all is allowed */
+        ASSERT_OK(image_info_query(path, USEC_INFINITY, &got));
+        ASSERT_STREQ(got.format, "qcow2");
         image_info_done(&got);
 }
 
@@ -418,5 +444,6 @@ int main(void) {
         RUN_IF(create_and_query_qcow2, tests_have_program("qemu-img"), "qemu-img");
         RUN_IF(create_and_query_raw, tests_have_program("qemu-img"), "qemu-img");
         RUN_IF(create_errors, tests_have_program("qemu-img"), "qemu-img");
+        RUN_IF(deadline, tests_have_program("qemu-img"), "qemu-img");
         return tests_done();
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/incoming-state.c: the JSON form of one incoming
+ * Unit tests for lib/core/incoming-state.c: the JSON form of one incoming
  * migration (round trip, hostile input), save/load/list/remove in a
- * directory, and the state lock's bounded wait.
+ * directory, the lock-free "is there a record" question, and the state
+ * lock's wait, bounded by a deadline.
  */
+#include <pthread.h>
 #include <time.h>
 
-#include "incoming-state.h"
-#include "strv.h"
+#include "core/incoming-state.h"
+#include "basic/strv.h"
+#include "basic/time-util.h"
 #include "tests.h"
 
 #define UUID1 "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
@@ -69,13 +72,13 @@ static void assert_same_state(const IncomingState *a, const IncomingState *b) {
 
 TEST(new_state) {
         _cleanup_(incoming_state_freep) IncomingState *s = NULL;
-        int64_t before = now_realtime_usec();
+        int64_t before = (int64_t) now_usec(CLOCK_REALTIME);
         ASSERT_OK(incoming_state_new(UUID1, "vm", &s));
         ASSERT_STREQ(s->uuid, UUID1);
         ASSERT_STREQ(s->name, "vm");
         ASSERT_EQ(s->phase, INCOMING_PLANNED);
         ASSERT_EQ(s->n_disks, 0);
-        ASSERT_TRUE(s->begin_usec >= before && s->begin_usec <= now_realtime_usec());
+        ASSERT_TRUE(s->begin_usec >= before && s->begin_usec <= (int64_t) now_usec(CLOCK_REALTIME));
         /* roughly wall-clock time (file mtimes are compared with it) */
         ASSERT_TRUE(llabs(s->begin_usec / 1000000 - (int64_t) time(NULL)) <= 2);
         incoming_state_free(NULL);
@@ -229,9 +232,7 @@ TEST(load_refuses) {
 }
 
 static long long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (long long) (now_usec(CLOCK_MONOTONIC) / USEC_PER_MSEC);
 }
 
 TEST(lock) {
@@ -239,26 +240,102 @@ TEST(lock) {
         _cleanup_free_ char *sdir = tests_strdupf("%s/incoming", dir);
         int fd1 = -1, fd2 = -1;
 
-        ASSERT_OK(incoming_state_lock(sdir, 0, &fd1));
+        ASSERT_OK(incoming_state_lock(sdir, 0, &fd1)); /* creates the directory */
         ASSERT_TRUE(fd1 >= 0);
 
         /* a second locker (own open file description) waits, then gives up */
         long long t0 = now_ms();
-        ASSERT_ERR(incoming_state_lock(sdir, 200, &fd2), -ETIMEDOUT);
+        ASSERT_ERR(incoming_state_lock(sdir, deadline_in(200 * USEC_PER_MSEC), &fd2), -ETIMEDOUT);
         long long took = now_ms() - t0;
         if (took < 150 || took > 3000)
                 TEST_FAIL("lock wait took %lld ms, expected about 200", took);
         ASSERT_EQ(fd2, -1);
+
+        /* deadline 0: tried once, not waited for */
+        t0 = now_ms();
         ASSERT_ERR(incoming_state_lock(sdir, 0, &fd2), -ETIMEDOUT);
+        ASSERT_ERR(incoming_state_lock(sdir, now_usec(CLOCK_MONOTONIC) - 1, &fd2), -ETIMEDOUT);
+        ASSERT_TRUE(now_ms() - t0 < 100);
+        ASSERT_EQ(fd2, -1);
 
         ASSERT_SYS(close(fd1));
-        ASSERT_OK(incoming_state_lock(sdir, 0, &fd2));
+        ASSERT_OK(incoming_state_lock(sdir, 0, &fd2)); /* once free, even a passed deadline gets it */
+        ASSERT_SYS(close(fd2));
+        ASSERT_OK(incoming_state_lock(sdir, USEC_INFINITY, &fd2));
         ASSERT_SYS(close(fd2));
 
         /* the lock file does not show up as a state */
         _cleanup_strv_free_ char **list = NULL;
         ASSERT_OK(incoming_state_list(sdir, &list));
         ASSERT_EQ(strv_length(list), 0);
+}
+
+static void *release_later(void *arg) {
+        usleep(150 * 1000);
+        ASSERT_SYS(close(*(int *) arg));
+        return NULL;
+}
+
+TEST(lock_waits_for_release) {
+        /* released before the deadline: the waiter gets it then, not at the deadline */
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        int fd1 = -1, fd2 = -1;
+        pthread_t t;
+
+        ASSERT_OK(incoming_state_lock(dir, 0, &fd1));
+        ASSERT_EQ(pthread_create(&t, NULL, release_later, &fd1), 0);
+        long long t0 = now_ms();
+        ASSERT_OK(incoming_state_lock(dir, deadline_in(10 * USEC_PER_SEC), &fd2));
+        long long took = now_ms() - t0;
+        ASSERT_EQ(pthread_join(t, NULL), 0);
+        if (took < 100 || took > 5000)
+                TEST_FAIL("got the lock after %lld ms, expected about 150", took);
+        ASSERT_SYS(close(fd2));
+}
+
+TEST(lock_refuses_symlink) {
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        _cleanup_free_ char *lock = tests_strdupf("%s/.lock", dir), *target = tests_strdupf("%s/target", dir);
+        int fd = -1;
+        tests_write_file(target, "");
+        ASSERT_SYS(symlink(target, lock));
+        ASSERT_ERR(incoming_state_lock(dir, 0, &fd), -ELOOP);
+        ASSERT_EQ(fd, -1);
+}
+
+TEST(exists) {
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        _cleanup_free_ char *sdir = tests_strdupf("%s/incoming", dir), *path = tests_strdupf("%s/" UUID1 ".json", sdir);
+        _cleanup_(incoming_state_freep) IncomingState *s = sample_state(UUID1);
+
+        ASSERT_FALSE(incoming_state_exists(sdir, UUID1)); /* no directory at all */
+        ASSERT_OK(incoming_state_save(sdir, s));
+        ASSERT_TRUE(incoming_state_exists(sdir, UUID1));
+        ASSERT_FALSE(incoming_state_exists(sdir, UUID2));
+
+        /* asked without the lock, while someone holds it */
+        int fd = -1;
+        ASSERT_OK(incoming_state_lock(sdir, 0, &fd));
+        ASSERT_TRUE(incoming_state_exists(sdir, UUID1));
+        ASSERT_FALSE(incoming_state_exists(sdir, UUID2));
+        ASSERT_SYS(close(fd));
+
+        /* anything at the path counts (load decides what it is worth) */
+        ASSERT_OK(incoming_state_remove(sdir, UUID1));
+        ASSERT_FALSE(incoming_state_exists(sdir, UUID1));
+        ASSERT_SYS(symlink("/nonexistent", path));
+        ASSERT_TRUE(incoming_state_exists(sdir, UUID1));
+        ASSERT_SYS(unlink(path));
+
+        /* cannot tell (directory not searchable by anyone but root): assume it does */
+        if (geteuid() != 0) {
+                ASSERT_SYS(chmod(sdir, 0));
+                ASSERT_TRUE(incoming_state_exists(sdir, UUID1));
+                ASSERT_SYS(chmod(sdir, 0700));
+        }
+        _cleanup_free_ char *file = tests_strdupf("%s/file", dir);
+        tests_write_file(file, "");
+        ASSERT_TRUE(incoming_state_exists(file, UUID1)); /* ENOTDIR: not "no record" */
 }
 
 int main(void) {
@@ -269,5 +346,8 @@ int main(void) {
         RUN(save_load_list_remove);
         RUN(load_refuses);
         RUN(lock);
+        RUN(lock_waits_for_release);
+        RUN(lock_refuses_symlink);
+        RUN(exists);
         return tests_done();
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/libvirt-daemon.c and lib/hook-load.c against a fake
- * /proc and /run: which daemon serves qemu, when it started, and whether
+ * Unit tests for lib/core/libvirt-daemon.c and lib/core/hook-load.c
+ * against a fake /proc and /run: which daemon serves qemu, when it
+ * started, the QEMU pid of a domain from libvirt's pid file, and whether
  * this very instance recorded loading migguard's hook.
  */
-#include "hook-load.h"
-#include "libvirt-daemon.h"
+#include "core/hook-load.h"
+#include "basic/path-util.h"
+#include "core/libvirt-daemon.h"
 #include "tests.h"
 
 /* A process PID named COMM that started TICKS clock ticks after boot. */
@@ -71,6 +73,51 @@ TEST(find_prefers_running_virtqemud) {
         ASSERT_ERR(libvirt_daemon_from_pid(proc, 999, &d), -ESRCH);
 }
 
+TEST(qemu_pid) {
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        _cleanup_free_ char *run = tests_strdupf("%s/run", dir), *qdir = tests_strdupf("%s/libvirt/qemu", run),
+                            *pf = tests_strdupf("%s/vm1.pid", qdir),
+                            *dotted = tests_strdupf("%s/vm.with.dots.pid", qdir),
+                            *link = tests_strdupf("%s/linked.pid", qdir);
+        pid_t pid = 0;
+
+        ASSERT_OK(mkdir_p(qdir, 0755));
+        ASSERT_ERR(libvirt_qemu_pid(run, "vm1", &pid), -ENOENT); /* not running */
+
+        tests_write_file(pf, "12345\n");
+        ASSERT_OK(libvirt_qemu_pid(run, "vm1", &pid));
+        ASSERT_EQ(pid, 12345);
+        tests_write_file(dotted, "777");
+        ASSERT_OK(libvirt_qemu_pid(run, "vm.with.dots", &pid));
+        ASSERT_EQ(pid, 777);
+
+        /* pid 1 (or 0, or junk) is never a QEMU */
+        static const struct {
+                const char *text;
+                int error;
+        } bad[] = { { "1\n", -EBADMSG }, { "0", -EBADMSG }, { "x", -EBADMSG }, { "", -ENODATA } };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                tests_write_file(pf, bad[i].text);
+                ASSERT_ERR(libvirt_qemu_pid(run, "vm1", &pid), bad[i].error);
+        }
+        ASSERT_EQ(pid, 777); /* untouched on failure */
+
+        /* a domain name never leaves libvirt's directory */
+        ASSERT_ERR(libvirt_qemu_pid(run, "a/b", &pid), -EINVAL);
+        ASSERT_ERR(libvirt_qemu_pid(run, "../../vm1", &pid), -EINVAL);
+        /* and a symlinked pid file is not believed */
+        tests_write_file(pf, "4242\n");
+        ASSERT_SYS(symlink(pf, link));
+        ASSERT_ERR(libvirt_qemu_pid(run, "linked", &pid), -ELOOP);
+
+        /* a name too long for a path */
+        char name[600];
+        memset(name, 'n', sizeof(name) - 1);
+        name[sizeof(name) - 1] = 0;
+        ASSERT_ERR(libvirt_qemu_pid(run, name, &pid), -ENAMETOOLONG);
+        ASSERT_EQ(pid, 777);
+}
+
 TEST(hook_load_is_per_instance) {
         _cleanup_rm_rf_ char *dir = tests_mkdtemp();
         _cleanup_free_ char *rundir = tests_strdupf("%s/run/migguard", dir);
@@ -90,6 +137,7 @@ TEST(hook_load_is_per_instance) {
 
 int main(void) {
         RUN(find_prefers_running_virtqemud);
+        RUN(qemu_pid);
         RUN(hook_load_is_per_instance);
         return tests_done();
 }

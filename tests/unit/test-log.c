@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/log.c: the "log and return -errno in one statement"
- * contract (positive or negative error in, negative out), %m expansion,
- * errno preserved, level filtering, and the stderr line format.
+ * Unit tests for lib/basic/log.c: the "log and return -errno in one
+ * statement" contract (positive or negative error in, negative out), %m
+ * expansion, errno preserved, level filtering, the stderr line format, and
+ * the decision log (one JSON line per structured decision, for
+ * `migguard status` on hosts without a journal).
  */
 #include <fcntl.h>
 
-#include "log.h"
+#include <json-c/json.h>
+
+#include "basic/log.h"
 #include "tests.h"
 
 /* Run @fn with stderr redirected to a file and return what it wrote. */
@@ -80,10 +84,65 @@ TEST(targets_auto) {
         ASSERT_TRUE(t == LOG_TARGET_STDERR || t == LOG_TARGET_JOURNAL);
 }
 
+static const char *field(struct json_object *o, const char *k) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+}
+
+TEST(decision_log) {
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        _cleanup_free_ char *path = tests_strdupf("%s/" DECISION_LOG_NAME, dir), *text = NULL;
+        LogFields f = { .message_id = MG_MSGID_REFUSED, .domain = "vm1", .disk = "vda", .check = "provision" };
+
+        log_setup("test-log", 0, LOG_INFO); /* no stderr, no journal: only the decision log */
+        ASSERT_OK(log_set_decision_dir(dir));
+        ASSERT_EQ(log_struct(LOG_ERR, &f, "refused: %s \"quoted\"", "disk vda"), 0);
+        (void) log_error("not a decision: no MESSAGE_ID");
+        LogFields plain = { .domain = "vm1" };
+        (void) log_struct(LOG_ERR, &plain, "no MESSAGE_ID either");
+        LogFields debug = { .message_id = MG_MSGID_PINNED };
+        (void) log_struct(LOG_DEBUG, &debug, "below the level");
+        LogFields second = { .message_id = MG_MSGID_PROVISIONED, .path = "/images/a b.qcow2" };
+        (void) log_struct(LOG_NOTICE, &second, "provisioned");
+
+        text = tests_read_file(path);
+        char *nl = strchr(text, '\n');
+        ASSERT_NOT_NULL(nl);
+        *nl = 0;
+        ASSERT_NOT_NULL(strchr(nl + 1, '\n'));
+        ASSERT_STREQ(strchr(nl + 1, '\n') + 1, ""); /* exactly two lines */
+
+        struct json_object *o = json_tokener_parse(text);
+        ASSERT_NOT_NULL(o);
+        ASSERT_STREQ(field(o, "message_id"), MG_MSGID_REFUSED);
+        ASSERT_STREQ(log_message_id_kind(field(o, "message_id")), "refused");
+        ASSERT_STREQ(field(o, "message"), "refused: disk vda \"quoted\"");
+        ASSERT_STREQ(field(o, "domain"), "vm1");
+        ASSERT_STREQ(field(o, "disk"), "vda");
+        ASSERT_STREQ(field(o, "check"), "provision");
+        ASSERT_STREQ(field(o, "ident"), "test-log");
+        ASSERT_NULL(field(o, "path")); /* fields not given are left out */
+        json_object_put(o);
+        o = json_tokener_parse(nl + 1);
+        ASSERT_NOT_NULL(o);
+        ASSERT_STREQ(field(o, "message"), "provisioned");
+        ASSERT_STREQ(field(o, "path"), "/images/a b.qcow2");
+        json_object_put(o);
+
+        /* off again */
+        log_set_decision_file(NULL);
+        (void) log_struct(LOG_ERR, &f, "not written");
+        RESET_FREE(text);
+        text = tests_read_file(path);
+        ASSERT_NULL(strstr(text, "not written"));
+        log_setup("test-log", LOG_TARGET_STDERR, LOG_EMERG);
+}
+
 int main(void) {
         RUN(return_values);
         RUN(errno_preserved);
         RUN(percent_m);
         RUN(targets_auto);
+        RUN(decision_log);
         return tests_done();
 }

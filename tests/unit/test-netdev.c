@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for lib/netdev.c: prefix arithmetic and a real rtnetlink read of lo. */
+/* Unit tests for parity/netdev.c: prefix arithmetic and a real rtnetlink read of lo. */
 #include "tests.h"
 
-#include "netdev.h"
-#include "strv.h"
+#include "parity/netdev.h"
+#include "basic/strv.h"
 
 TEST(prefix_network) {
         char *s = NULL;

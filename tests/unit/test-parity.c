@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/parity.c: the decisions, fed by a table of host
- * facts.  (Whether libvirt and netlink give those facts is proven on the
- * two-host rig in tests/parity.bats.)
+ * Unit tests for parity/parity.c: the decisions, fed by a table of host
+ * facts, each finding tagged with its check (cpu, vcpus, network).
+ * (Whether libvirt and netlink give those facts is proven on the two-host
+ * rig in tests/parity.bats.)
  */
 #include "tests.h"
 
-#include "parity.h"
-#include "strv.h"
+#include "parity/parity.h"
+#include "basic/strv.h"
 
 typedef struct FakeHost {
         int cpu_result; /* what compare_cpu returns */
@@ -112,12 +113,47 @@ static Policy *policy(const char *text) {
         return p;
 }
 
+/* The check a line belongs to, by how the admin reads it. */
+static CheckKind expected_check(const char *text) {
+        if (strncmp(text, "cpu: ", 5) == 0)
+                return CHECK_KIND_CPU;
+        if (strncmp(text, "vcpus: ", 7) == 0)
+                return CHECK_KIND_VCPUS;
+        if (strncmp(text, "interface ", 10) == 0)
+                return CHECK_KIND_NETWORK;
+        TEST_FAIL("finding of no known check: '%s'", text);
+}
+
+static void assert_tagged(const Findings *f) {
+        for (size_t i = 0; i < f->n; i++)
+                if (f->items[i].check != expected_check(f->items[i].text))
+                        TEST_FAIL("'%s' tagged %s", f->items[i].text, strna(check_kind_to_string(f->items[i].check)));
+}
+
 static ParityResult run(const char *pol, DomainXml *d, FakeHost *h) {
         ParityResult r;
-        Policy *p = policy(pol);
+        _cleanup_(policy_unrefp) Policy *p = policy(pol);
         ASSERT_OK(parity_check(p, d, &ops, h, &r));
-        policy_free(p);
+        assert_tagged(&r.refusals);
+        assert_tagged(&r.warnings);
         return r;
+}
+
+/* The @i-th finding's text, failing loudly when there are fewer. */
+static const char *text_of(const Findings *f, size_t i) {
+        if (i >= f->n)
+                TEST_FAIL("only %zu findings, wanted #%zu", f->n, i);
+        return f->items[i].text;
+}
+
+static char *joined(const Findings *f) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        char *all = NULL;
+        ASSERT_NOT_NULL(l);
+        for (size_t i = 0; i < f->n; i++)
+                ASSERT_OK(strv_push(&l, f->items[i].text));
+        ASSERT_OK(strv_join(l, "\n", &all));
+        return all;
 }
 
 TEST(identical_hosts_pass) {
@@ -126,8 +162,8 @@ TEST(identical_hosts_pass) {
                              "<interface type='bridge'><mac address='" MAC "'/><source bridge='br0'/></interface>",
                              FACTS_BR, 2);
         ParityResult r = run("[segment prod]\nbridges = br0\n", d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 0u);
-        ASSERT_EQ(strv_length(r.warnings), 0u);
+        ASSERT_EQ(r.refusals.n, 0u);
+        ASSERT_EQ(r.warnings.n, 0u);
         parity_result_done(&r);
         domain_xml_free(d);
 }
@@ -141,8 +177,7 @@ TEST(every_mismatch_reported) {
                              "<interface type='bridge'><mac address='" MAC "'/><source bridge='br0'/></interface>",
                              FACTS_BR, 4);
         ParityResult r = run("[cpu]\nvcpus-over-cores = enforce\n", d, &h);
-        _cleanup_free_ char *all = NULL;
-        ASSERT_OK(strv_join(r.refusals, "\n", &all));
+        _cleanup_free_ char *all = joined(&r.refusals);
         ASSERT_CONTAINS(all, "cpu: guest type 'qemu' cannot run here: the accel 'kvm' is not supported");
         ASSERT_CONTAINS(all,
                         "cpu: guest CPU Icelake-Server is not compatible with this host: Host CPU does not provide");
@@ -150,8 +185,17 @@ TEST(every_mismatch_reported) {
         ASSERT_CONTAINS(all, "interface " MAC " bridge br0: segment differs: source prod, here none");
         ASSERT_CONTAINS(all,
                         "interface " MAC " bridge br0: segment differs: source 198.51.100.0/24, here 203.0.113.0/24");
-        ASSERT_EQ(strv_length(r.refusals), 5u);
+        ASSERT_EQ(r.refusals.n, 5u);
+        ASSERT_EQ(r.refusals.items[0].check, CHECK_KIND_CPU);
+        ASSERT_EQ(r.refusals.items[1].check, CHECK_KIND_CPU);
+        ASSERT_EQ(r.refusals.items[2].check, CHECK_KIND_VCPUS);
+        ASSERT_EQ(r.refusals.items[3].check, CHECK_KIND_NETWORK);
+        ASSERT_EQ(r.refusals.items[4].check, CHECK_KIND_NETWORK);
+        ASSERT_FALSE(findings_have(&r.refusals, CHECK_KIND_PROVISION));
+        ASSERT_EQ(r.warnings.n, 0u);
         parity_result_done(&r);
+        ASSERT_EQ(r.refusals.n, 0u);
+        ASSERT_NULL(r.refusals.items);
         domain_xml_free(d);
 }
 
@@ -161,12 +205,33 @@ TEST(warn_and_off) {
         DomainXml *d = parse(
                 NULL, "<interface type='bridge'><mac address='" MAC "'/><source bridge='br9'/></interface>", NULL, 1);
         ParityResult r = run("[network]\ncheck = warn\n", d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 0u);
-        ASSERT_EQ(strv_length(r.warnings), 1u);
-        ASSERT_STREQ(r.warnings[0], "interface " MAC " bridge br9: bridge br9 does not exist here");
+        ASSERT_EQ(r.refusals.n, 0u);
+        ASSERT_EQ(r.warnings.n, 1u);
+        ASSERT_STREQ(text_of(&r.warnings, 0), "interface " MAC " bridge br9: bridge br9 does not exist here");
+        ASSERT_EQ(r.warnings.items[0].check, CHECK_KIND_NETWORK);
         parity_result_done(&r);
         r = run("[network]\ncheck = off\n[cpu]\ncheck = off\n", d, &h);
-        ASSERT_EQ(strv_length(r.refusals) + strv_length(r.warnings), 0u);
+        ASSERT_EQ(r.refusals.n + r.warnings.n, 0u);
+        parity_result_done(&r);
+        domain_xml_free(d);
+}
+
+TEST(vcpus_warn_by_default) {
+        FakeHost h = same_host();
+        DomainXml *d = parse(NULL, NULL, NULL, 4);
+        ParityResult r = run(NULL, d, &h);
+        ASSERT_EQ(r.refusals.n, 0u);
+        ASSERT_EQ(r.warnings.n, 1u);
+        ASSERT_EQ(r.warnings.items[0].check, CHECK_KIND_VCPUS);
+        ASSERT_TRUE(findings_have(&r.warnings, CHECK_KIND_VCPUS));
+        ASSERT_STREQ(text_of(&r.warnings, 0), "vcpus: guest has 4 vCPUs, this host has 2 online CPUs");
+        parity_result_done(&r);
+        r = run("[cpu]\nvcpus-over-cores = off\n", d, &h);
+        ASSERT_EQ(r.refusals.n + r.warnings.n, 0u);
+        parity_result_done(&r);
+        h.cpus = 4; /* as many as the guest: fine */
+        r = run("[cpu]\nvcpus-over-cores = enforce\n", d, &h);
+        ASSERT_EQ(r.refusals.n + r.warnings.n, 0u);
         parity_result_done(&r);
         domain_xml_free(d);
 }
@@ -177,13 +242,13 @@ TEST(bridge_kind_down_network_states) {
         DomainXml *d = parse(
                 NULL, "<interface type='bridge'><mac address='" MAC "'/><source bridge='eth0'/></interface>", NULL, 1);
         ParityResult r = run(NULL, d, &h);
-        ASSERT_STREQ(r.refusals[0],
+        ASSERT_STREQ(text_of(&r.refusals, 0),
                      "interface " MAC " bridge eth0: bridge eth0 is not a bridge here (kind 'plain device')");
         parity_result_done(&r);
         h.dev_kind = "bridge";
         h.dev_up = false;
         r = run(NULL, d, &h);
-        ASSERT_STREQ(r.refusals[0], "interface " MAC " bridge eth0: bridge eth0 is down here");
+        ASSERT_STREQ(text_of(&r.refusals, 0), "interface " MAC " bridge eth0: bridge eth0 is down here");
         parity_result_done(&r);
         domain_xml_free(d);
 
@@ -192,11 +257,11 @@ TEST(bridge_kind_down_network_states) {
         h = same_host();
         h.network_state = -ENOENT;
         r = run(NULL, d, &h);
-        ASSERT_STREQ(r.refusals[0], "interface " MAC " network prod: network prod does not exist here");
+        ASSERT_STREQ(text_of(&r.refusals, 0), "interface " MAC " network prod: network prod does not exist here");
         parity_result_done(&r);
         h.network_state = 0;
         r = run(NULL, d, &h);
-        ASSERT_STREQ(r.refusals[0], "interface " MAC " network prod: network prod is not active here");
+        ASSERT_STREQ(text_of(&r.refusals, 0), "interface " MAC " network prod: network prod is not active here");
         parity_result_done(&r);
         domain_xml_free(d);
 }
@@ -208,12 +273,12 @@ TEST(vlan_and_uplink) {
                              "<vlan><tag id='42'/></vlan></interface>",
                              NULL, 1);
         ParityResult r = run(NULL, d, &h);
-        ASSERT_CONTAINS(r.refusals[0],
+        ASSERT_CONTAINS(text_of(&r.refusals, 0),
                         "VLAN tag cannot be honoured here (Linux bridge without VLAN filtering support)");
         parity_result_done(&r);
         h.dev_kind = "openvswitch";
         r = run(NULL, d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 0u);
+        ASSERT_EQ(r.refusals.n, 0u);
         parity_result_done(&r);
         domain_xml_free(d);
 
@@ -225,7 +290,7 @@ TEST(vlan_and_uplink) {
                   "' device='br0' kind='bridge' vlan='10'/></migguard:facts></metadata>",
                   1);
         r = run(NULL, d, &h);
-        ASSERT_STREQ(r.refusals[0],
+        ASSERT_STREQ(text_of(&r.refusals, 0),
                      "interface " MAC " bridge br0: uplink VLAN differs: source 10, here 20 (device br0)");
         parity_result_done(&r);
         domain_xml_free(d);
@@ -235,38 +300,38 @@ TEST(passthrough_and_same_model) {
         FakeHost h = same_host();
         DomainXml *d = parse("<cpu mode='host-passthrough'/>", NULL, FACTS_BR, 1);
         ParityResult r = run("[cpu]\nmatch = same-model\n", d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 0u);
+        ASSERT_EQ(r.refusals.n, 0u);
         parity_result_done(&r);
         h.cpu_model = "Skylake-Client";
         h.cpu_result = 2;
         r = run("[cpu]\nmatch = same-model\n", d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 2u);
-        ASSERT_CONTAINS(r.refusals[0],
+        ASSERT_EQ(r.refusals.n, 2u);
+        ASSERT_CONTAINS(text_of(&r.refusals, 0),
                         "cpu: host-passthrough needs the same host CPU: source EPYC-Rome, here Skylake-Client");
-        ASSERT_STREQ(r.refusals[1], "cpu: host CPU model differs: source EPYC-Rome, here Skylake-Client");
+        ASSERT_STREQ(text_of(&r.refusals, 1), "cpu: host CPU model differs: source EPYC-Rome, here Skylake-Client");
         parity_result_done(&r);
 
         /* libvirt 11 names the same model with a version: not a difference */
         h.cpu_model = "EPYC-Rome-v1";
         h.cpu_result = 1;
         r = run("[cpu]\nmatch = same-model\n", d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 0u);
+        ASSERT_EQ(r.refusals.n, 0u);
         parity_result_done(&r);
         h.cpu_model = "EPYC-Rome-v";
         r = run("[cpu]\nmatch = same-model\n", d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 2u); /* not a version suffix */
+        ASSERT_EQ(r.refusals.n, 2u); /* not a version suffix */
         parity_result_done(&r);
         h.cpu_model = "EPYC";
         r = run("[cpu]\nmatch = same-model\n", d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 2u);
+        ASSERT_EQ(r.refusals.n, 2u);
         parity_result_done(&r);
         domain_xml_free(d);
 
         /* nothing published by the source: cannot verify, warn only */
         d = parse("<cpu mode='host-passthrough'/>", NULL, NULL, 1);
         r = run(NULL, d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 0u);
-        ASSERT_CONTAINS(r.warnings[0], "cannot verify host-passthrough CPU");
+        ASSERT_EQ(r.refusals.n, 0u);
+        ASSERT_CONTAINS(text_of(&r.warnings, 0), "cannot verify host-passthrough CPU");
         parity_result_done(&r);
         domain_xml_free(d);
 }
@@ -281,8 +346,9 @@ TEST(offline_is_warn_only) {
                           "</interface></devices></domain>";
         ASSERT_OK(domain_xml_parse(xml, strlen(xml), &d, &err));
         ParityResult r = run(NULL, d, &h);
-        ASSERT_EQ(strv_length(r.refusals), 0u);
-        ASSERT_EQ(strv_length(r.warnings), 1u);
+        ASSERT_EQ(r.refusals.n, 0u);
+        ASSERT_EQ(r.warnings.n, 1u);
+        ASSERT_EQ(r.warnings.items[0].check, CHECK_KIND_NETWORK);
         parity_result_done(&r);
         domain_xml_free(d);
         free(err);
@@ -295,13 +361,14 @@ TEST(segment_lookup) {
         ASSERT_STREQ(policy_segment_of(p, "direct", "eno2"), "a");
         ASSERT_NULL(policy_segment_of(p, "network", "br0"));
         ASSERT_NULL(policy_segment_of(p, "bridge", NULL));
-        policy_free(p);
+        policy_unref(p);
 }
 
 int main(void) {
         RUN(identical_hosts_pass);
         RUN(every_mismatch_reported);
         RUN(warn_and_off);
+        RUN(vcpus_warn_by_default);
         RUN(bridge_kind_down_network_states);
         RUN(vlan_and_uplink);
         RUN(passthrough_and_same_model);

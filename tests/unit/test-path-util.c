@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/path-util.c: which image paths count as plain and
+ * Unit tests for lib/basic/path-util.c: which image paths count as plain and
  * absolute, "strictly below a directory", symlink-free lstat through
  * openat2() on a fixture tree, and mkdir_p.
  */
 #include <fcntl.h>
 
-#include "path-util.h"
+#include "basic/path-util.h"
 #include "tests.h"
 
 TEST(safe_absolute) {
@@ -177,34 +177,6 @@ TEST(mkdir_p) {
         ASSERT_ERR(mkdir_p("", 0700), -EINVAL);
 }
 
-TEST(pid_file) {
-        _cleanup_rm_rf_ char *root = tests_mkdtemp();
-        _cleanup_free_ char *f = tests_strdupf("%s/x.pid", root), *link = tests_strdupf("%s/link.pid", root);
-        pid_t pid = 0;
-
-        tests_write_file(f, "4242\n");
-        ASSERT_OK(read_pid_file(f, &pid));
-        ASSERT_EQ(pid, 4242);
-        tests_write_file(f, "77");
-        ASSERT_OK(read_pid_file(f, &pid));
-        ASSERT_EQ(pid, 77);
-        static const struct {
-                const char *text;
-                int error;
-        } bad[] = {
-                { "", -ENODATA },  { "\n", -ENODATA }, { "pid", -EBADMSG },
-                { "0", -EBADMSG }, { "-5", -EBADMSG }, { "99999999999999999999", -EBADMSG },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                tests_write_file(f, bad[i].text);
-                ASSERT_ERR(read_pid_file(f, &pid), bad[i].error);
-        }
-        ASSERT_EQ(pid, 77); /* untouched on failure */
-        ASSERT_SYS(symlink(f, link));
-        ASSERT_ERR(read_pid_file(link, &pid), -ELOOP);
-        ASSERT_ERR(read_pid_file("/nonexistent/x.pid", &pid), -ENOENT);
-}
-
 int main(void) {
         RUN(safe_absolute);
         RUN(startswith_dir);
@@ -212,6 +184,5 @@ int main(void) {
         RUN(split);
         RUN(lstat_nofollow);
         RUN(mkdir_p);
-        RUN(pid_file);
         return tests_done();
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/provision.c on a temporary "allowed directory":
+ * Unit tests for provision/provision.c on a temporary "allowed directory":
  * which disks are planned and which are refused (with the admin's
  * message), the swap of a libvirt-style pre-created image for a thin one,
  * and cleanup that removes only what was made for this migration.
@@ -13,15 +13,18 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
-#include "domain-xml.h"
-#include "incoming-state.h"
-#include "policy.h"
-#include "provision.h"
-#include "spawn-util.h"
-#include "strv.h"
+#include "core/domain-xml.h"
+#include "core/incoming-state.h"
+#include "core/policy.h"
+#include "provision/provision.h"
+#include "basic/spawn-util.h"
+#include "basic/strv.h"
+#include "basic/time-util.h"
 #include "tests.h"
 
 #define UUID "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+/* Every qemu-img run of one prepare ends by then. */
+#define PREPARE_DEADLINE deadline_in(60 * USEC_PER_SEC)
 
 typedef struct Fixture {
         char *root;   /* temp dir */
@@ -54,7 +57,7 @@ static void fixture_done(Fixture *f) {
         free(f->images);
         free(f->state);
         free(f->other);
-        policy_free(f->policy);
+        policy_unref(f->policy);
 }
 #define _cleanup_fixture_ _cleanup_(fixture_done)
 
@@ -100,15 +103,15 @@ static DomainXml *one_file_disk(const char *format, const char *source) {
         return domain(NULL, disk_xml("file", "disk", format, source, "vda", NULL), NULL, NULL);
 }
 
-/* Plan, expecting @n_planned disks and exactly the refusals given (NULL-terminated). */
+/* Plan, expecting @n_planned disks and exactly the refusals given
+ * (NULL-terminated), each tagged as provisioning's. */
 static IncomingState *plan(const Fixture *f, const DomainXml *d, size_t n_planned, ...) {
         IncomingState *s = NULL;
-        _cleanup_strv_free_ char **refusals = NULL;
+        Findings refusals = { 0 };
         va_list ap;
 
         ASSERT_OK(provision_plan(f->policy, d, &s, &refusals));
         ASSERT_NOT_NULL(s);
-        ASSERT_NOT_NULL(refusals);
         ASSERT_STREQ(s->uuid, UUID);
         ASSERT_STREQ(s->name, "vm");
         ASSERT_EQ(s->phase, INCOMING_PLANNED);
@@ -116,13 +119,16 @@ static IncomingState *plan(const Fixture *f, const DomainXml *d, size_t n_planne
         size_t n = 0;
         va_start(ap, n_planned);
         for (const char *want; (want = va_arg(ap, const char *)); n++) {
-                if (!refusals[n])
+                if (n >= refusals.n)
                         TEST_FAIL("missing refusal '%s'", want);
-                ASSERT_STREQ(refusals[n], want);
+                ASSERT_STREQ(refusals.items[n].text, want);
+                ASSERT_EQ(refusals.items[n].check, CHECK_KIND_PROVISION);
         }
         va_end(ap);
-        if (refusals[n])
-                TEST_FAIL("unexpected refusal '%s'", refusals[n]);
+        if (n < refusals.n)
+                TEST_FAIL("unexpected refusal '%s'", refusals.items[n].text);
+        ASSERT_EQ(findings_have(&refusals, CHECK_KIND_PROVISION), n > 0);
+        findings_done(&refusals);
         if (s->n_disks != n_planned)
                 TEST_FAIL("planned %zu disks, expected %zu", s->n_disks, n_planned);
         return s;
@@ -364,6 +370,68 @@ TEST(plan_free_space) {
         incoming_state_free(plan(&f, d, 0, want, NULL));
 }
 
+TEST(free_space_refusal) {
+        _cleanup_fixture_ Fixture f = { 0 };
+        fixture_init(&f, "min-free-percent = 10\n");
+        _cleanup_free_ char *why = NULL;
+
+        ASSERT_EQ(provision_free_space_refusal(f.policy, "/srv/images", 10, &why), 0); /* the minimum is enough */
+        ASSERT_NULL(why);
+        ASSERT_EQ(provision_free_space_refusal(f.policy, "/srv/images", 100, &why), 0);
+        ASSERT_NULL(why);
+        ASSERT_EQ(provision_free_space_refusal(f.policy, "/srv/images", 9, &why), 1);
+        ASSERT_STREQ(why, "/srv/images has 9% free, policy [provision] min-free-percent is 10%");
+        RESET_FREE(why);
+        ASSERT_EQ(provision_free_space_refusal(f.policy, "/srv/images", 0, &why), 1);
+        ASSERT_STREQ(why, "/srv/images has 0% free, policy [provision] min-free-percent is 10%");
+        RESET_FREE(why);
+
+        /* min-free-percent = 0: never refused */
+        f.policy->min_free_percent = 0;
+        ASSERT_EQ(provision_free_space_refusal(f.policy, "/srv/images", 0, &why), 0);
+        ASSERT_NULL(why);
+}
+
+TEST(path_and_policy_refusals) {
+        /* the same words `migguard check` says on the source */
+        _cleanup_fixture_ Fixture f = { 0 };
+        fixture_init(&f, NULL);
+        _cleanup_free_ char *inside = tests_strdupf("%s/a.qcow2", f.images),
+                            *outside = tests_strdupf("%s/a.qcow2", f.other), *why = NULL;
+        DomainDisk d = { .target = (char *) "vda",
+                         .device = (char *) "disk",
+                         .type = (char *) "file",
+                         .source = inside,
+                         .format = (char *) "qcow2" };
+
+        ASSERT_EQ(provision_path_refusal(&d, &why), 0);
+        ASSERT_NULL(why);
+        ASSERT_EQ(provision_policy_refusal(f.policy, &d, &why), 0);
+        ASSERT_NULL(why);
+
+        d.source = (char *) "/var/lib/../etc/x.qcow2";
+        ASSERT_EQ(provision_path_refusal(&d, &why), 1);
+        ASSERT_STREQ(why, "path '/var/lib/../etc/x.qcow2' is not a plain absolute path (relative, '.', '..' or "
+                          "control characters)");
+        RESET_FREE(why);
+
+        d.source = outside;
+        ASSERT_EQ(provision_policy_refusal(f.policy, &d, &why), 1);
+        _cleanup_free_ char *want =
+                tests_strdupf("image '%s' is missing and outside [provision] allowed-dirs", outside);
+        ASSERT_STREQ(why, want);
+        RESET_FREE(why);
+
+        d.source = inside;
+        d.format = (char *) "vmdk";
+        ASSERT_EQ(provision_policy_refusal(f.policy, &d, &why), 1);
+        ASSERT_STREQ(why, "cannot provision image format 'vmdk' (qcow2 or raw only)");
+        RESET_FREE(why);
+        d.format = NULL;
+        ASSERT_EQ(provision_policy_refusal(f.policy, &d, &why), 1);
+        ASSERT_STREQ(why, "cannot provision image format 'unknown' (qcow2 or raw only)");
+}
+
 TEST(plan_several_disks) {
         _cleanup_fixture_ Fixture f = { 0 };
         fixture_init(&f, NULL);
@@ -409,7 +477,7 @@ static void precreate(const char *path, const char *format, uint64_t size, mode_
                          sz,
                          NULL };
         SpawnResult r = { 0 };
-        ASSERT_OK(spawn_run(argv, 60000, &r));
+        ASSERT_OK(spawn_run(argv, deadline_in(60 * USEC_PER_SEC), &r));
         if (r.exit_status != 0)
                 TEST_FAIL("qemu-img create failed: %s", strna(r.err));
         spawn_result_done(&r);
@@ -447,7 +515,7 @@ TEST(prepare_replaces_precreated) {
         ASSERT_SYS(stat(path, &before));
         ASSERT_TRUE(before.st_blocks * 512 >= 8 * 1024 * 1024); /* libvirt's file is fat */
 
-        ASSERT_EQ(provision_prepare(f.policy, s, f.state, &err), 1);
+        ASSERT_EQ(provision_prepare(f.policy, s, f.state, PREPARE_DEADLINE, &err), 1);
         ASSERT_NULL(err);
 
         ASSERT_SYS(stat(path, &after));
@@ -459,7 +527,7 @@ TEST(prepare_replaces_precreated) {
         ASSERT_TRUE(after.st_blocks * 512 < 1024 * 1024); /* thin */
 
         ImageInfo got;
-        ASSERT_OK(image_info_query(path, &got));
+        ASSERT_OK(image_info_query(path, PREPARE_DEADLINE, &got));
         ASSERT_STREQ(got.format, "qcow2");
         ASSERT_U64_EQ(got.virtual_size, 8 * 1024 * 1024);
         ASSERT_U64_EQ(got.cluster_size, 4096);
@@ -498,9 +566,9 @@ TEST(prepare_raw_and_size_rounding) {
                          "<m:facts xmlns:m='urn:migguard:domain:1'><m:disk target='vda' format='raw' "
                          "virtual-size='10486272'/></m:facts>");
         precreate(path, "raw", 10486784, 0600, 0, 0);
-        ASSERT_EQ(provision_prepare(f.policy, s, f.state, &err), 1);
+        ASSERT_EQ(provision_prepare(f.policy, s, f.state, PREPARE_DEADLINE, &err), 1);
         ImageInfo got;
-        ASSERT_OK(image_info_query(path, &got));
+        ASSERT_OK(image_info_query(path, PREPARE_DEADLINE, &got));
         ASSERT_STREQ(got.format, "raw");
         ASSERT_U64_EQ(got.virtual_size, 10486272); /* the source's exact size */
         image_info_done(&got);
@@ -510,10 +578,36 @@ TEST(prepare_raw_and_size_rounding) {
         _cleanup_free_ char *p2 = tests_strdupf("%s/nofacts.img", f.images);
         _cleanup_(incoming_state_freep) IncomingState *s2 = plan_one(&f, p2, "raw", NULL);
         precreate(p2, "raw", 10486784, 0600, 0, 0);
-        ASSERT_EQ(provision_prepare(f.policy, s2, f.state, &err), 1);
-        ASSERT_OK(image_info_query(p2, &got));
+        ASSERT_EQ(provision_prepare(f.policy, s2, f.state, PREPARE_DEADLINE, &err), 1);
+        ASSERT_OK(image_info_query(p2, PREPARE_DEADLINE, &got));
         ASSERT_U64_EQ(got.virtual_size, 10486784);
         image_info_done(&got);
+}
+
+TEST(prepare_deadline_passed) {
+        _cleanup_fixture_ Fixture f = { 0 };
+        fixture_init(&f, NULL);
+        _cleanup_free_ char *path = tests_strdupf("%s/vm.qcow2", f.images), *err = NULL;
+        _cleanup_(incoming_state_freep) IncomingState *s = plan_one(&f, path, "qcow2", NULL);
+        struct stat before, after;
+
+        precreate(path, "qcow2", 1024 * 1024, 0600, 0, 0);
+        ASSERT_SYS(stat(path, &before));
+        /* the hook's budget is gone: no qemu-img is waited for */
+        ASSERT_ERR(provision_prepare(f.policy, s, f.state, now_usec(CLOCK_MONOTONIC), &err), -ETIMEDOUT);
+        _cleanup_free_ char *want = tests_strdupf("disk vda: cannot read pre-created image (qemu-img info) '%s': ran "
+                                                  "out of time (the hook's deadline passed)",
+                                                  path);
+        ASSERT_STREQ(err, want);
+        /* libvirt's file is left in place, and recorded as this migration's to remove */
+        ASSERT_SYS(stat(path, &after));
+        ASSERT_EQ(after.st_ino, before.st_ino);
+        ASSERT_TRUE(s->disks[0].created);
+        _cleanup_(incoming_state_freep) IncomingState *saved = NULL;
+        ASSERT_OK(incoming_state_load(f.state, UUID, &saved));
+        ASSERT_TRUE(saved->disks[0].created);
+        ASSERT_U64_EQ(saved->disks[0].ino, before.st_ino);
+        assert_no_temp_files(f.images);
 }
 
 TEST(prepare_not_precreated) {
@@ -522,7 +616,7 @@ TEST(prepare_not_precreated) {
         _cleanup_free_ char *path = tests_strdupf("%s/vm.qcow2", f.images), *err = NULL;
         _cleanup_(incoming_state_freep) IncomingState *s = plan_one(&f, path, "qcow2", NULL);
         /* libvirt did not copy this disk: nothing is created */
-        ASSERT_EQ(provision_prepare(f.policy, s, f.state, &err), 0);
+        ASSERT_EQ(provision_prepare(f.policy, s, f.state, PREPARE_DEADLINE, &err), 0);
         ASSERT_NULL(err);
         ASSERT_NOT_EXISTS(path);
         ASSERT_FALSE(s->disks[0].created);
@@ -541,7 +635,7 @@ TEST(prepare_refuses) {
         ASSERT_SYS(utimensat(AT_FDCWD, path, old, 0));
         struct stat before, after;
         ASSERT_SYS(stat(path, &before));
-        ASSERT_ERR(provision_prepare(f.policy, s, f.state, &err), -EEXIST);
+        ASSERT_ERR(provision_prepare(f.policy, s, f.state, PREPARE_DEADLINE, &err), -EEXIST);
         ASSERT_CONTAINS(err, "disk vda: file predates this migration, not replacing");
         ASSERT_SYS(stat(path, &after));
         ASSERT_EQ(after.st_ino, before.st_ino);
@@ -551,7 +645,7 @@ TEST(prepare_refuses) {
         /* a hard-linked file is never replaced */
         ASSERT_SYS(utimensat(AT_FDCWD, path, NULL, 0));
         ASSERT_SYS(link(path, other));
-        ASSERT_ERR(provision_prepare(f.policy, s, f.state, &err), -EPERM);
+        ASSERT_ERR(provision_prepare(f.policy, s, f.state, PREPARE_DEADLINE, &err), -EPERM);
         ASSERT_CONTAINS(err, "disk vda: refusing to replace");
         ASSERT_SYS(unlink(other));
         RESET_FREE(err);
@@ -559,12 +653,12 @@ TEST(prepare_refuses) {
         /* nor a directory or a symlink */
         ASSERT_SYS(unlink(path));
         ASSERT_SYS(mkdir(path, 0755));
-        ASSERT_ERR(provision_prepare(f.policy, s, f.state, &err), -EPERM);
+        ASSERT_ERR(provision_prepare(f.policy, s, f.state, PREPARE_DEADLINE, &err), -EPERM);
         RESET_FREE(err);
         ASSERT_SYS(rmdir(path));
         tests_write_file(other, "");
         ASSERT_SYS(symlink(other, path));
-        ASSERT_ERR(provision_prepare(f.policy, s, f.state, &err), -EPERM);
+        ASSERT_ERR(provision_prepare(f.policy, s, f.state, PREPARE_DEADLINE, &err), -EPERM);
         _cleanup_free_ char *content = tests_read_file(other);
         ASSERT_STREQ(content, "");
         ASSERT_FALSE(s->disks[0].created);
@@ -579,7 +673,7 @@ TEST(cleanup_only_own_file) {
         _cleanup_strv_free_ char **removed = NULL;
 
         precreate(path, "qcow2", 1024 * 1024, 0600, 0, 0);
-        ASSERT_EQ(provision_prepare(f.policy, s, f.state, &err), 1);
+        ASSERT_EQ(provision_prepare(f.policy, s, f.state, PREPARE_DEADLINE, &err), 1);
 
         /* someone put another file at the path (new inode, while ours still exists) */
         tests_write_file(replacement, "not ours");
@@ -637,7 +731,7 @@ TEST(cleanup_unprepared) {
 
         image_info_init(&o);
         ASSERT_OK(incoming_state_new(UUID, "vm", &s));
-        s->begin_usec = now_realtime_usec();
+        s->begin_usec = (int64_t) now_usec(CLOCK_REALTIME);
         ASSERT_OK(incoming_state_add_disk(s, fresh, &o));
         ASSERT_OK(incoming_state_add_disk(s, old, &o));
         ASSERT_OK(incoming_state_add_disk(s, linked, &o));
@@ -669,10 +763,13 @@ int main(void) {
         RUN(plan_never_copied_disks);
         RUN(plan_disabled);
         RUN(plan_free_space);
+        RUN(free_space_refusal);
+        RUN(path_and_policy_refusals);
         RUN(plan_several_disks);
         if (tests_requires("prepare", tests_have_program("qemu-img"), "qemu-img")) {
                 RUN(prepare_replaces_precreated);
                 RUN(prepare_raw_and_size_rounding);
+                RUN(prepare_deadline_passed);
                 RUN(prepare_not_precreated);
                 RUN(prepare_refuses);
                 RUN(cleanup_only_own_file);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/storage-pool.c that need no libvirt: the name of
+ * Unit tests for provision/storage-pool.c that need no libvirt: the name of
  * migguard's transient pool for a directory (the rest is covered by the
  * bats suite on real libvirt hosts).
  */
-#include "storage-pool.h"
+#include "provision/storage-pool.h"
 #include "tests.h"
 
 static char *name_for(const char *dir) {

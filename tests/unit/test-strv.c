@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for lib/strv.c, the NULL-terminated string vectors behind
+ * Unit tests for lib/basic/strv.c, the NULL-terminated string vectors behind
  * policy lists and argv: splitting on white space, push, contains, join.
  */
-#include "strv.h"
+#include "basic/strv.h"
 #include "tests.h"
 
 TEST(split_ws) {

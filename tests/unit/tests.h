@@ -23,7 +23,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "macro.h"
+#include "basic/macro.h"
 
 #define TEST_FAIL(...)                                                                                                 \
         do {                                                                                                           \
