@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "basic/log.h"
 #include "storage/storage-compare.h"
@@ -56,6 +57,13 @@ static bool source_shared(const StorageIdentity *src) {
         return src->kind == STORAGE_BLOCK && (src->wwid || src->serial || src->dm_uuid || src->loop_backing);
 }
 
+/* Nothing at @path here, as opposed to something whose identity cannot be
+ * read (no mountinfo, a device sysfs does not know): also -ENOENT. */
+static bool path_missing(const char *path) {
+        struct stat st;
+        return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
 static int check_disk(const DomainDisk *disk, const StorageFacts *facts, const StorageRoots *roots,
                       char **ret_refusal) {
         _cleanup_(storage_identity_done) StorageIdentity src = { 0 }, here = { 0 };
@@ -63,7 +71,7 @@ static int check_disk(const DomainDisk *disk, const StorageFacts *facts, const S
         if (storage_identity_from_pairs(facts->pairs, &src) < 0 || !source_shared(&src))
                 return 0;
         int r = storage_identity_of(roots, disk->source, &here);
-        if (r == -ENOENT)
+        if (r == -ENOENT && path_missing(disk->source))
                 return 0; /* nothing here to open by mistake */
         if (r < 0)
                 return asprintf(ret_refusal,

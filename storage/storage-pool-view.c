@@ -36,8 +36,12 @@ static int view_of_xml(const char *xml, const char *path, PoolView *ret) {
         _cleanup_free_ char *host = xpath_string(ctx, NULL, "/pool/source/host/@name");
         _cleanup_free_ char *dir = xpath_string(ctx, NULL, "/pool/source/dir/@path");
         _cleanup_free_ char *name = xpath_string(ctx, NULL, "/pool/name");
+        _cleanup_free_ char *format = xpath_string(ctx, NULL, "/pool/source/format/@type");
         PoolView v = { .name = TAKE_PTR(name), .type = TAKE_PTR(type), .target = TAKE_PTR(target) };
-        if (asprintf(&v.source, "%s:%s", strna(host), dir ? dir : "/") < 0) {
+        /* what libvirt mounts (storage_backend_fs.c), so what mountinfo shows */
+        int k = streq_ptr(format, "cifs") ? asprintf(&v.source, "//%s/%s", strna(host), dir ? dir : "")
+                                          : asprintf(&v.source, "%s:%s", strna(host), dir ? dir : "/");
+        if (k < 0) {
                 pool_view_done(&v);
                 return -ENOMEM;
         }
@@ -45,18 +49,32 @@ static int view_of_xml(const char *xml, const char *path, PoolView *ret) {
         return 1;
 }
 
+/* Nested mounts: the pool mounted deepest holds the path, as in mountinfo. */
 int pool_view_of(virConnectPtr conn, const char *path, PoolView *ret) {
         virStoragePoolPtr *pools = NULL;
         int n = virConnectListAllStoragePools(conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
-        int found = 0;
+        PoolView best = { 0 };
+        int r = 0;
         if (n < 0)
                 return -EIO;
         for (int i = 0; i < n; i++) {
-                _cleanup_free_ char *xml = found == 0 ? virStoragePoolGetXMLDesc(pools[i], 0) : NULL;
-                if (xml)
-                        found = view_of_xml(xml, path, ret);
+                _cleanup_free_ char *xml = r >= 0 ? virStoragePoolGetXMLDesc(pools[i], 0) : NULL;
+                PoolView v = { 0 };
+                int k = xml ? view_of_xml(xml, path, &v) : 0;
+                if (k < 0)
+                        r = k;
+                else if (k > 0 && (!best.target || strlen(v.target) > strlen(best.target))) {
+                        pool_view_done(&best);
+                        best = v;
+                        r = 1;
+                } else
+                        pool_view_done(&v);
                 virStoragePoolFree(pools[i]);
         }
         free(pools);
-        return found;
+        if (r > 0)
+                *ret = best;
+        else
+                pool_view_done(&best);
+        return r;
 }

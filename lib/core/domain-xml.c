@@ -137,8 +137,8 @@ static int read_facts_disk(xmlNodePtr n, ImageInfo *i) {
 }
 
 static int read_disk_facts(xmlXPathContextPtr ctx, DomainXml *d) {
-        /* libvirt puts only the element it was given in our namespace; its
-         * children come back unqualified, so match them by local name. */
+        /* the children of our element come back with or without our
+         * namespace prefix (libvirt 9 keeps it), so match by local name */
         _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr o =
                 xpath_nodes(ctx, NULL, "/domain/metadata/mg:facts[1]/*[local-name()='disk']");
         if (!o || !o->nodesetval || o->nodesetval->nodeNr == 0)

@@ -16,12 +16,16 @@
 #include "pinning/proc-thread.h"
 
 TEST(names) {
-        const char *yes[] = { "live_migration", "return path",     "multifdsend_0", "multifdsend_15",
-                              "multifdrecv_3",  "postcopy/listen", "mig/src/main",  "mig/src/send_2",
-                              "mig/src/return", "mig/dst/recv_0",  "mig/dst/fault" };
-        const char *no[] = { "CPU 0/TCG",       "CPU 1/KVM", "qemu-system-x86",
-                             "IO mon_iothread", "worker",    "vnc_worker",
-                             "migration",       "",          "mig" };
+        /* QEMU 7.2 - 9.0 and 9.1+ (see pinning/migration-thread.c) */
+        const char *yes[] = { "live_migration",  "return path",    "multifdsend_0", "multifdsend_15", "multifdrecv_3",
+                              "compress",        "decompress",     "fault-default", "fault-fast",     "postcopy/listen",
+                              "bg_snapshot",     "COLO incoming",  "get_dirtyrate", "mig/src/main",   "mig/src/send_2",
+                              "mig/src/return",  "mig/src/rp-thr", "mig/src/tls",   "mig/dst/recv_0", "mig/dst/fault",
+                              "mig/dst/preempt", "mig/dst/listen", "mig/dirtyrate", "mig/snapshot" };
+        const char *no[] = { "CPU 0/TCG", "CPU 1/KVM",      "qemu-system-x86", "IO mon_iothread",
+                             "worker",    "vnc_worker",     "migration",       "",
+                             "mig",       "io-task-worker", "pool-qemu-syste", "pool-3",
+                             "call_rcu",  "compress2",      "decompress_0" };
         for (size_t i = 0; i < ELEMENTSOF(yes); i++)
                 ASSERT_TRUE(migration_thread_name(yes[i]));
         for (size_t i = 0; i < ELEMENTSOF(no); i++)
