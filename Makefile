@@ -27,14 +27,14 @@ override CPPFLAGS += -I. -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"$(SYSCONFDI
                      -DMIGGUARD_LIBEXEC_DIR='"$(LIBEXECDIR)/migguard"' \
                      -DMIGGUARD_SYSCONF_DIR='"$(SYSCONFDIR)"'
 override CFLAGS   += -std=gnu17 $(WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS))
-LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
 BUILD    ?= build
 # Layers, each depending only on those before it (tests/check-layering):
 # basics <- core <- capabilities (one room each) <- programs.
 BASIC_DIR := lib/basic
 CORE_DIR  := lib/core
-CAP_DIRS  := provision parity persist pinning storage
+CAP_DIRS  := provision parity persist pinning storage converge
 PROG_DIRS := hooks daemon cli
 LIB_SRC  := $(wildcard $(BASIC_DIR)/*.c $(CORE_DIR)/*.c $(addsuffix /*.c,$(CAP_DIRS)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -28,6 +28,7 @@
 #include "parity/parity-libvirt.h"
 #include "basic/path-util.h"
 #include "core/policy.h"
+#include "converge/convergence.h"
 #include "provision/provision.h"
 #include "storage/storage-identity.h"
 #include "storage/storage-pool-view.h"
@@ -38,7 +39,7 @@ typedef struct Verdicts {
 
 _printf_(4, 5) static void say(Verdicts *v, const char *verdict, const char *check, const char *fmt, ...) {
         va_list ap;
-        printf("%-6s  %-9s  ", verdict, check);
+        printf("%-6s  %-11s  ", verdict, check);
         va_start(ap, fmt);
         vprintf(fmt, ap);
         va_end(ap);
@@ -214,16 +215,52 @@ static void check_resolution(Verdicts *v, virConnectPtr dst) {
         freeaddrinfo(ai);
 }
 
+/* Will it converge?  The guest's dirty rate, measured now over two
+ * windows, against the bandwidth and the max downtime (converge/). */
+static void check_convergence(Verdicts *v, virDomainPtr dom, unsigned long bandwidth_mib) {
+        _cleanup_(convergence_done) Convergence c = { 0 };
+        if (virDomainIsActive(dom) != 1) {
+                say(v, "ok", "convergence", "the guest is not running: nothing to forecast");
+                return;
+        }
+        int r = convergence_check(dom, bandwidth_mib, deadline_in(30 * USEC_PER_SEC), &c);
+        if (r == -EBUSY)
+                say(v, "warn", "convergence", "the guest is migrating now: its dirty rate is not measured then");
+        else if (r < 0)
+                say(v, "warn", "convergence", "cannot measure the guest's dirty rate: %s",
+                    r == -EIO ? virt_last_error_message() : strerror(-r));
+        else
+                say(v, c.forecast.converges ? "ok" : "warn", "convergence", "%s", c.text);
+}
+
+static int parse_bandwidth(const char *s, unsigned long *ret) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno || end == s || *end || v == 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
 int cli_check(int argc, char *argv[]) {
         static const struct option opts[] = { { "connect", required_argument, NULL, 'c' },
                                               { "config", required_argument, NULL, 'f' },
+                                              { "bandwidth", required_argument, NULL, 'b' },
+                                              { "no-convergence", no_argument, NULL, 'n' },
                                               {} };
         const char *uri = DEFAULT_URI, *conf = cli_paths()->config_file;
-        for (int c; (c = getopt_long(argc, argv, "c:f:", opts, NULL)) != -1;) {
+        unsigned long bandwidth = 0;
+        bool convergence = true;
+        for (int c; (c = getopt_long(argc, argv, "c:f:b:n", opts, NULL)) != -1;) {
                 if (c == 'c')
                         uri = optarg;
                 else if (c == 'f')
                         conf = optarg;
+                else if (c == 'b' && parse_bandwidth(optarg, &bandwidth) >= 0)
+                        continue;
+                else if (c == 'n')
+                        convergence = false;
                 else
                         return cli_usage();
         }
@@ -266,6 +303,8 @@ int cli_check(int argc, char *argv[]) {
                 return EXIT_UNREACHABLE;
         check_disks(&v, p, d, dst, dom);
         check_storage(&v, p, d, dst);
+        if (convergence)
+                check_convergence(&v, dom, bandwidth);
         if (v.refused)
                 printf("%s -> %s: REFUSED (%u refusal(s), %u warning(s)): the destination's migguard would stop "
                        "this migration\n",

@@ -22,7 +22,8 @@
 #endif
 
 static const char usage_text[] = "Usage: migguard status [--connect URI]\n"
-                                 "       migguard check VM DESTURI [--connect URI] [--config FILE]\n"
+                                 "       migguard check VM DESTURI [--connect URI] [--config FILE] [--bandwidth MIB]\n"
+                                 "                      [--no-convergence]\n"
                                  "       migguard release VM [--connect URI]\n"
                                  "       migguard policy check [--config FILE]\n"
                                  "       migguard version\n";

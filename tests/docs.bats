@@ -368,9 +368,9 @@ assert_reply() {
         run complete_line "migguard status --connect x "
         assert_reply
         run complete_line "migguard check vm qemu+ssh://hb/system "
-        assert_reply --connect --config
-        run complete_line "migguard check vm qemu+ssh://hb/system --config f "
-        assert_reply --connect
+        assert_reply --connect --config --bandwidth --no-convergence
+        run complete_line "migguard check vm qemu+ssh://hb/system --config f --no-convergence "
+        assert_reply --connect --bandwidth
         run complete_line "migguard release vm "
         assert_reply --connect
         run complete_line "migguard status --connect "

@@ -174,14 +174,21 @@ assert_refused_cleanly() {
 }
 
 @test "KVM guest to a destination whose /dev/kvm is hidden: refused" {
-        [ -c /dev/kvm ] || requires kvm-device
+        # Hardware, not a tool: a machine without a usable KVM cannot run the
+        # source guest at all.
+        [ -c /dev/kvm ] || skip "no /dev/kvm on this machine"
         cat >"$BATS_TEST_TMPDIR/k.xml" <<XML
 <domain type='kvm'><name>kv</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='pc'>hvm</type></os>
 <devices><emulator>/usr/bin/qemu-system-x86_64</emulator><memballoon model='none'/></devices></domain>
 XML
         rig_virsh ha define "$BATS_TEST_TMPDIR/k.xml"
-        rig_virsh ha start kv
+        run rig_virsh ha start kv
+        if [ "$status" -ne 0 ]; then
+                echo "$output"
+                [[ "${output,,}" == *kvm* ]]
+                skip "/dev/kvm is there but KVM is unusable on this machine"
+        fi
         rig_exec hb sh -c ': >/run/migguard/no-kvm && chmod 000 /run/migguard/no-kvm && mount --bind /run/migguard/no-kvm /dev/kvm'
         run migrate kv --live
         echo "$output"

@@ -17,9 +17,9 @@ SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CPPFLAGS := -I. -Ilib -D_GNU_SOURCE -DMIGGUARD_CONFIG_DIR='"/etc/migguard"' \
                  -DMIGGUARD_LIBEXEC_DIR='"/usr/local/libexec/migguard"'
 FUZZ_CFLAGS   := -std=gnu17 $(WARN) $(FUZZ_OPT) $(SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS))
-FUZZ_LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+FUZZ_LDLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
-LIB_DIRS   := lib/basic lib/core provision parity persist pinning storage
+LIB_DIRS   := lib/basic lib/core provision parity persist pinning storage converge
 LIB_SRC    := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 LIB_HDR    := $(wildcard $(addsuffix /*.h,$(LIB_DIRS)))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)

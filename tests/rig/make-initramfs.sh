@@ -90,6 +90,41 @@ case " \$(cat /proc/cmdline) " in
     ) &
     ;;
 esac
+# mgrig.dirty=RATE,SET[,FILL]: rewrites a working set of SET MiB in its
+# memory at RATE MiB/s, a chunk at a time; each pass over it writes the
+# same random chunk one page further on, so every page changes content
+# (page sampling only sees pages whose content changed, and two contents
+# taking turns would look unchanged over two passes); FILL MiB more of its
+# memory hold data that stays, as in a guest that has run for a while
+case " \$(cat /proc/cmdline) " in
+*" mgrig.dirty="*)
+    spec=\$(sed -n 's/.* mgrig[.]dirty=\([0-9,]*\).*/\1/p' /proc/cmdline)
+    rate=\${spec%%,*} rest=\${spec#*,}
+    set=\${rest%%,*} fill=0
+    [ "\$rest" = "\$set" ] || fill=\${rest#*,}
+    chunk=\$((rate / 5))
+    [ \$chunk -ge 1 ] || chunk=1
+    period=\$((chunk * 1000 / rate))
+    mkdir -p /dirty && mount -t tmpfs -o size=\$((set + fill + chunk + 8))m tmpfs /dirty
+    dd if=/dev/urandom of=/dirty/src bs=1M count=\$chunk 2>/dev/null
+    n=0
+    while [ \$n -lt \$fill ]; do cat /dirty/src; n=\$((n + chunk)); done >/dirty/fill
+    n=0
+    while [ \$n -lt \$set ]; do cat /dirty/src; n=\$((n + chunk)); done >/dirty/w
+    echo "mgrig-dirty rate=\$rate set=\$set fill=\$fill chunk=\$chunk period=\$period"
+    (
+        off=0 shift=1 pages=\$((chunk * 256))
+        while :; do
+            dd if=/dirty/src of=/dirty/w bs=4096 count=\$pages seek=\$((off * pages + shift)) conv=notrunc 2>/dev/null
+            off=\$((off + 1))
+            if [ \$((off * chunk)) -ge \$set ]; then
+                off=0 shift=\$((shift % 255 + 1))
+            fi
+            sleep \$((period / 1000)).\$(printf %03d \$((period % 1000)))
+        done
+    ) &
+    ;;
+esac
 i=0
 while :; do
     i=\$((i + 1))

@@ -590,7 +590,8 @@ TEST(prepare_begin_not_ours_other_process_holds_lock) {
                 int fd = -1;
                 if (incoming_state_lock(h.incoming, 0, &fd) < 0)
                         _exit(1);
-                (void) write(ready[1], "x", 1);
+                if (write(ready[1], "x", 1) != 1)
+                        _exit(1);
                 pause();
                 _exit(0);
         }
