@@ -292,6 +292,11 @@ int cli_check(int argc, char *argv[]) {
                 fprintf(stderr, "migguard: cannot read the definition of %s: %s\n", name, strna(err));
                 return EXIT_UNREACHABLE;
         }
+        /* the destination applies the domain's own settings: so does check */
+        if (policy_apply_domain(p, d->policy_override, &err) < 0) {
+                fprintf(stderr, "migguard: %s\n", strna(err));
+                return EXIT_USAGE;
+        }
         /* read-write: libvirt's CPU comparison needs it */
         _cleanup_(virConnectClosep) virConnectPtr dst = cli_connect(desturi, false);
         if (!dst)

@@ -3,10 +3,12 @@
  * migguard: the admin CLI (migguard(8)).
  *   migguard status [--connect URI]
  *   migguard check VM DESTURI [--connect URI] [--config FILE]
+ *   migguard watch VM [--connect URI]
  *   migguard release VM [--connect URI]
  *   migguard policy check [--config FILE]
  *   migguard version
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@
 static const char usage_text[] = "Usage: migguard status [--connect URI]\n"
                                  "       migguard check VM DESTURI [--connect URI] [--config FILE] [--bandwidth MIB]\n"
                                  "                      [--no-convergence]\n"
+                                 "       migguard watch VM [--connect URI]\n"
                                  "       migguard release VM [--connect URI]\n"
                                  "       migguard policy check [--config FILE]\n"
                                  "       migguard version\n";
@@ -50,6 +53,17 @@ const Paths *cli_paths(void) {
         return &paths;
 }
 
+int cli_parse_connect(int argc, char *argv[], int n_args, const char **uri) {
+        static const struct option opts[] = { { "connect", required_argument, NULL, 'c' }, {} };
+        *uri = DEFAULT_URI;
+        for (int c; (c = getopt_long(argc, argv, "c:", opts, NULL)) != -1;) {
+                if (c != 'c')
+                        return -1;
+                *uri = optarg;
+        }
+        return argc - optind == n_args ? optind : -1;
+}
+
 virConnectPtr cli_connect(const char *uri, bool readonly) {
         virConnectPtr c = readonly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
         if (!c)
@@ -74,6 +88,7 @@ int main(int argc, char *argv[]) {
                 { "status", cli_status },
                 { "check", cli_check },
                 { "release", cli_release },
+                { "watch", cli_watch },
         };
 
         if (argc < 2)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `migguard release VM`: let a guest that migrated away start here again. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,16 +10,11 @@
 #include "persist/guard.h"
 
 int cli_release(int argc, char *argv[]) {
-        static const struct option opts[] = { { "connect", required_argument, NULL, 'c' }, {} };
-        const char *uri = DEFAULT_URI, *state_dir = cli_paths()->state_dir;
-        for (int c; (c = getopt_long(argc, argv, "c:", opts, NULL)) != -1;) {
-                if (c != 'c')
-                        return cli_usage();
-                uri = optarg;
-        }
-        if (argc - optind != 1)
+        const char *uri, *state_dir = cli_paths()->state_dir;
+        int first = cli_parse_connect(argc, argv, 1, &uri);
+        if (first < 0)
                 return cli_usage();
-        const char *name = argv[optind];
+        const char *name = argv[first];
 
         _cleanup_(virConnectClosep) virConnectPtr conn = cli_connect(uri, false);
         if (!conn)

@@ -6,7 +6,6 @@
  * nothing until `systemctl reload libvirtd` (guests keep running).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +138,7 @@ static bool show_policy(void) {
         return true;
 }
 
-static const char *field(struct json_object *o, const char *k) {
+const char *cli_json_field(struct json_object *o, const char *k) {
         struct json_object *v;
         return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
 }
@@ -152,9 +151,9 @@ static void show_decision(const char *line) {
                 return;
         }
         time_t ts = json_object_object_get_ex(o, "time", &t) ? (time_t) json_object_get_int64(t) : 0;
-        const char *kind = log_message_id_kind(field(o, "message_id"));
-        printf("  %s  %-11s %-12s %s\n", when(ts, buf, sizeof(buf)), kind ? kind : "-", strna(field(o, "domain")),
-               strna(field(o, "message")));
+        const char *kind = log_message_id_kind(cli_json_field(o, "message_id"));
+        printf("  %s  %-11s %-12s %s\n", when(ts, buf, sizeof(buf)), kind ? kind : "-",
+               strna(cli_json_field(o, "domain")), strna(cli_json_field(o, "message")));
         json_object_put(o);
 }
 
@@ -184,14 +183,8 @@ static void show_decisions(void) {
 }
 
 int cli_status(int argc, char *argv[]) {
-        static const struct option opts[] = { { "connect", required_argument, NULL, 'c' }, {} };
-        const char *uri = DEFAULT_URI;
-        for (int c; (c = getopt_long(argc, argv, "c:", opts, NULL)) != -1;) {
-                if (c != 'c')
-                        return cli_usage();
-                uri = optarg;
-        }
-        if (optind != argc)
+        const char *uri;
+        if (cli_parse_connect(argc, argv, 0, &uri) < 0)
                 return cli_usage();
 
         time_t hook_since = 0;
@@ -200,9 +193,10 @@ int cli_status(int argc, char *argv[]) {
         ok = show_libvirt(hook_ok, hook_since) && hook_ok && ok;
         _cleanup_(virConnectClosep) virConnectPtr conn = virConnectOpenReadOnly(uri);
         unsigned long v = 0;
-        if (conn && virConnectGetLibVersion(conn, &v) == 0)
+        if (conn && virConnectGetLibVersion(conn, &v) == 0) {
                 printf("           %s answers: libvirt %lu.%lu.%lu\n", uri, v / 1000000, v / 1000 % 1000, v % 1000);
-        else {
+                cli_show_migrations(conn);
+        } else {
                 printf("           %s does not answer\n", uri);
                 ok = false;
         }

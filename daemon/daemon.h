@@ -2,8 +2,10 @@
 /*
  * migguardd's shared state.  Two threads: the event loop (libvirt's
  * default event implementation: libvirt events, signals, timers, the
- * Pinner's thread names) and the publisher (publisher.c), which does the
- * slow source-side work, qemu-img included, over a connection of its own.
+ * Pinner's thread names), the publisher (publisher.c), which does the
+ * slow source-side work, qemu-img included, over a connection of its own,
+ * and the convergence guard (converge-guard.c), with a connection of its
+ * own too.
  * The loop never waits: state-lock attempts are non-blocking and retried
  * from a timer.
  */
@@ -20,6 +22,7 @@
 #include "pinning/pinner.h"
 
 typedef struct Publisher Publisher;
+typedef struct ConvergeGuard ConvergeGuard;
 
 typedef struct Daemon {
         const char *uri;
@@ -39,6 +42,7 @@ typedef struct Daemon {
 
         Pinner *pinner;
         Publisher *publisher;
+        ConvergeGuard *guard;
         PeerBook peers; /* outgoing guests at switchover: where their QEMU was connected to */
 
         int persist_timer;
@@ -64,6 +68,12 @@ void publisher_set_policy(Publisher *p, Policy *policy);
 void publisher_queue(Publisher *p, const char *uuid);
 void daemon_queue_publish(Daemon *d, const char *uuid);
 void daemon_queue_publish_all(Daemon *d);
+
+/* converge-guard.c: source side, outgoing migrations that stall, in a
+ * thread of their own. */
+int converge_guard_new(const char *uri, Policy *policy, ConvergeGuard **ret);
+void converge_guard_free(ConvergeGuard *g);
+void converge_guard_set_policy(ConvergeGuard *g, Policy *policy);
 
 /* persist-queue.c: destination side, make arrived guests persistent. */
 void daemon_queue_persist(Daemon *d, virDomainPtr dom);

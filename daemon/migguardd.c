@@ -129,8 +129,8 @@ static int setup_signals(Daemon *d) {
         return virEventAddHandle(fd, VIR_EVENT_HANDLE_READABLE, on_signal, d, NULL) < 0 ? -EIO : 0;
 }
 
-/* Thread names, then fewer privileges, then the publisher thread (which
- * inherits them). */
+/* Thread names, then fewer privileges, then the publisher and guard
+ * threads (which inherit them). */
 static int start_pinning_and_publisher(Daemon *d) {
         bool connector, filtered = false;
         const char *why;
@@ -153,6 +153,8 @@ static int start_pinning_and_publisher(Daemon *d) {
         if (r < 0)
                 return r;
         r = publisher_new(d->uri, d->hostname, d->policy, &d->publisher);
+        if (r >= 0)
+                r = converge_guard_new(d->uri, d->policy, &d->guard);
         if (r < 0)
                 return r;
         daemon_prioritize_event_loop();
@@ -160,7 +162,8 @@ static int start_pinning_and_publisher(Daemon *d) {
 }
 
 static void daemon_done(Daemon *d) {
-        publisher_free(d->publisher); /* first: it stops its thread */
+        publisher_free(d->publisher); /* first: they stop their threads */
+        converge_guard_free(d->guard);
         daemon_disconnect(d);
         pinner_free(d->pinner);
         policy_unref(d->policy);

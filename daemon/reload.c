@@ -22,6 +22,7 @@ static void apply(Daemon *d, Policy *p) {
         pinner_configure(d->pinner, p->pinning_enabled, p->pinning_auto ? NULL : &p->pinning_cpus);
         if (d->publisher)
                 publisher_set_policy(d->publisher, p);
+        converge_guard_set_policy(d->guard, p);
 }
 
 void daemon_reload(Daemon *d) {

@@ -324,6 +324,13 @@ int incoming_migrate_begin(const HookEnv *env, const char *xml, size_t len, Hook
                 return r;
         if (r < 0)
                 return fail(res, err ? err : "cannot load policy");
+        /* the domain's own settings: checked here for a clear refusal,
+         * applied by the parity helper */
+        r = policy_apply_domain(p, d->policy_override, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return refuse(res, _CHECK_KIND_INVALID, err ? err : "malformed domain policy");
 
         /* No lock held: the parity helper talks to libvirt.  A refusal
          * leaves every record as it is. */

@@ -86,7 +86,7 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "%s\n", err ? err : "cannot read domain XML");
                 return 1;
         }
-        if (policy_load(argv[1], &p, &err) < 0) {
+        if (policy_load(argv[1], &p, &err) < 0 || policy_apply_domain(p, d->policy_override, &err) < 0) {
                 fprintf(stderr, "%s\n", err ? err : "cannot load policy");
                 return 1;
         }

@@ -33,7 +33,7 @@ int storage_identity_compare(const char *disk_target, const char *path, const St
  * For a disk libvirt copies off shared storage onto a file someone
  * created at the same path here: the fix, appended to a refusal from
  * storage_identity_compare() as "...; remove that file, or set [storage]
- * identity = warn".
+ * identity = warn for this domain" (its MG_POLICY_XMLNS metadata).
  */
-#define STORAGE_PRECREATED_HINT "remove that file, or set [storage] identity = warn"
+#define STORAGE_PRECREATED_HINT "remove that file, or set [storage] identity = warn for this domain"
 int storage_refusal_add_precreated_hint(char **refusal);

@@ -211,6 +211,29 @@ policy_hb() {
         assert_refused_untouched lu2 "$RIG_DIR/lun-b.img" "$sum" "$mtime"
 }
 
+@test "identity = warn for one domain (its urn:migguard:policy:1 metadata); a setting a domain may not make is refused" {
+        share_mount ha a
+        share_mount hb b
+        shared_guest sd1
+        cp "$EXPORTS/a/sd1.qcow2" "$EXPORTS/b/sd1.qcow2"
+        rig_virsh ha metadata sd1 --live --uri urn:migguard:policy:1 --key mgpolicy \
+                --set "<policy><provision allowed-dirs='/'/></policy>"
+        run migrate sd1 --live
+        echo "$output"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"migguard: refused: domain policy: [provision] allowed-dirs cannot be set per domain"* ]]
+        assert_running ha sd1
+        assert_no_domain hb sd1
+
+        rig_virsh ha metadata sd1 --live --uri urn:migguard:policy:1 --key mgpolicy \
+                --set "<policy><storage identity='warn'/></policy>"
+        run migrate sd1 --live
+        echo "$output"
+        [ "$status" -eq 0 ]
+        assert_running hb sd1
+        decisions hb | grep '"check":"storage"' | grep sd1 | grep -q 'another export is mounted at this path'
+}
+
 @test "[storage] identity = warn lets it go on with a warning, = off silently" {
         share_mount ha a
         share_mount hb b

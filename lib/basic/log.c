@@ -101,6 +101,7 @@ const char *log_message_id_kind(const char *message_id) {
                 { MG_MSGID_PERSISTED, "persisted" },
                 { MG_MSGID_GUARDED, "guarded" },
                 { MG_MSGID_PINNED, "pinned" },
+                { MG_MSGID_CONVERGE, "converge" },
         };
         for (size_t i = 0; message_id && i < ELEMENTSOF(kinds); i++)
                 if (streq(message_id, kinds[i].id))

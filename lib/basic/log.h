@@ -25,6 +25,7 @@
 #define MG_MSGID_PERSISTED "5b0c9f1e27a44d0f9a63c1e8d4b7a210"
 #define MG_MSGID_GUARDED "9e4f2a7c61d84b3b8f05d2c7a6e1b394"
 #define MG_MSGID_PINNED "4c2d8e6f0a1b4c3d9e7f5a6b8c0d2e41"
+#define MG_MSGID_CONVERGE "7a3e9d51c2f84b6e8d0a4c19f5b2e637"
 
 /* Short name of a MESSAGE_ID above ("refused", "provisioned"...), or NULL. */
 const char *log_message_id_kind(const char *message_id);

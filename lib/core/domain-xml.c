@@ -40,6 +40,7 @@ static void disk_done(DomainDisk *d) {
 void domain_xml_free(DomainXml *d) {
         if (!d)
                 return;
+        free(d->policy_override);
         for (size_t i = 0; i < d->n_disks; i++)
                 disk_done(&d->disks[i]);
         free(d->disks);
@@ -322,6 +323,37 @@ static int refuse(char **ret_error, const char *msg, int r) {
         return r;
 }
 
+/* Each child element of the policy element is a section, each of its
+ * attributes a key: written out as the policy file syntax, so that one
+ * parser checks both (policy_apply_domain). */
+static int read_policy_override(xmlXPathContextPtr ctx, DomainXml *d) {
+        _cleanup_(xmlXPathFreeObjectp) xmlXPathObjectPtr o =
+                xpath_nodes(ctx, NULL, "/domain/metadata/*[namespace-uri()='" MG_POLICY_XMLNS "'][1]/*");
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        _cleanup_(fclosep) FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        bool any = xpath_exists(ctx, NULL, "/domain/metadata/*[namespace-uri()='" MG_POLICY_XMLNS "']");
+        for (int i = 0; o && o->nodesetval && i < o->nodesetval->nodeNr; i++) {
+                xmlNodePtr n = o->nodesetval->nodeTab[i];
+                fprintf(f, "[%s]\n", (const char *) n->name);
+                for (xmlAttrPtr a = n->properties; a; a = a->next) {
+                        _cleanup_xmlfree_ xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+                        /* a value on one line: the policy syntax has no other */
+                        if (v && strpbrk((const char *) v, "\n\r"))
+                                return -EBADMSG;
+                        fprintf(f, "%s = %s\n", (const char *) a->name, v ? (const char *) v : "");
+                }
+        }
+        if (fflush(f) != 0 || ferror(f))
+                return -ENOMEM;
+        fclose(TAKE_PTR(f));
+        if (any)
+                d->policy_override = TAKE_PTR(text);
+        return 0;
+}
+
 int domain_xml_parse(const char *buf, size_t len, DomainXml **ret, char **ret_error) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         _cleanup_(xmlXPathFreeContextp) xmlXPathContextPtr ctx = NULL;
@@ -381,6 +413,11 @@ int domain_xml_parse(const char *buf, size_t len, DomainXml **ret, char **ret_er
                 return r;
         if (r < 0)
                 return refuse(ret_error, "domain XML has malformed migguard metadata", -EBADMSG);
+        r = read_policy_override(ctx, d);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return refuse(ret_error, "domain XML has a malformed migguard policy (" MG_POLICY_XMLNS ")", -EBADMSG);
         d->looks_live = d->facts_host || xpath_exists(ctx, NULL, "/domain/resource/partition");
 
         *ret = TAKE_PTR(d);

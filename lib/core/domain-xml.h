@@ -14,6 +14,8 @@
 #include "basic/macro.h"
 
 #define MG_XMLNS "urn:migguard:domain:1"
+/* The admin's per-domain policy: <policy><storage identity='warn'/></policy> */
+#define MG_POLICY_XMLNS "urn:migguard:policy:1"
 #define MG_XMLNS_PREFIX "migguard"
 #define DOMAIN_XML_MAX_SIZE (16 * 1024 * 1024)
 
@@ -92,6 +94,10 @@ typedef struct DomainXml {
         size_t n_net_facts;
         StorageFacts *storage_facts;
         size_t n_storage_facts;
+
+        /* the admin's MG_POLICY_XMLNS element as policy text ("[storage]\n
+         * identity = warn\n"), NULL without one */
+        char *policy_override;
 } DomainXml;
 
 void domain_xml_free(DomainXml *d);

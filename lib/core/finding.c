@@ -12,7 +12,7 @@ static const char *const check_kind_table[_CHECK_KIND_MAX] = {
         [CHECK_KIND_CPU] = "cpu",         [CHECK_KIND_VCPUS] = "vcpus",
         [CHECK_KIND_NETWORK] = "network", [CHECK_KIND_PROVISION] = "provision",
         [CHECK_KIND_PERSIST] = "persist", [CHECK_KIND_PINNING] = "pinning",
-        [CHECK_KIND_STORAGE] = "storage",
+        [CHECK_KIND_STORAGE] = "storage", [CHECK_KIND_CONVERGENCE] = "convergence",
 };
 
 const char *check_kind_to_string(CheckKind k) {

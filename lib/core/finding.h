@@ -21,6 +21,7 @@ typedef enum CheckKind {
         CHECK_KIND_PERSIST,
         CHECK_KIND_PINNING,
         CHECK_KIND_STORAGE,
+        CHECK_KIND_CONVERGENCE,
         _CHECK_KIND_MAX,
         _CHECK_KIND_INVALID = -1,
 } CheckKind;

@@ -100,13 +100,42 @@ static int parse_persist_source(Policy *p _unused_, void *field, const char *v, 
         return errorf(ret_error, "invalid value '%s' (expected keep, guard or undefine)", v);
 }
 
-static int parse_percent(Policy *p _unused_, void *field, const char *v, char **ret_error) {
+/* A whole number from @min to @max; -ERANGE otherwise. */
+static int parse_range(const char *v, unsigned long min, unsigned long max, unsigned *ret) {
         char *end;
         errno = 0;
         unsigned long n = strtoul(v, &end, 10);
-        if (errno || end == v || *end || n > 99 || *v == '-' || *v == '+')
+        if (errno || end == v || *end || *v == '-' || *v == '+' || n < min || n > max)
+                return -ERANGE;
+        *ret = (unsigned) n;
+        return 0;
+}
+
+static int parse_percent(Policy *p _unused_, void *field, const char *v, char **ret_error) {
+        if (parse_range(v, 0, 99, field) < 0)
                 return errorf(ret_error, "invalid percentage '%s' (expected 0 to 99)", v);
-        *(unsigned *) field = (unsigned) n;
+        return 0;
+}
+
+static int parse_downtime(Policy *p _unused_, void *field, const char *v, char **ret_error) {
+        if (parse_range(v, 100, 60000, field) < 0)
+                return errorf(ret_error, "invalid max downtime '%s' (expected 100 to 60000 ms)", v);
+        return 0;
+}
+
+static int parse_stall_seconds(Policy *p _unused_, void *field, const char *v, char **ret_error) {
+        if (parse_range(v, 5, 3600, field) < 0)
+                return errorf(ret_error, "invalid stall time '%s' (expected 5 to 3600 seconds)", v);
+        return 0;
+}
+
+static int parse_converge_action(Policy *p _unused_, void *field, const char *v, char **ret_error) {
+        if (streq(v, "abort"))
+                *(ConvergeAction *) field = CONVERGE_ACTION_ABORT;
+        else if (streq(v, "continue"))
+                *(ConvergeAction *) field = CONVERGE_ACTION_CONTINUE;
+        else
+                return errorf(ret_error, "invalid value '%s' (expected abort or continue)", v);
         return 0;
 }
 
@@ -155,6 +184,10 @@ static const PolicyKey policy_keys[] = {
         KEY("persist", "destination", parse_bool, persist_destination),
         KEY("persist", "source", parse_persist_source, persist_source),
         KEY("storage", "identity", parse_check_mode, storage_identity),
+        KEY("converge", "guard", parse_bool, converge_guard),
+        KEY("converge", "max-downtime", parse_downtime, converge_max_downtime),
+        KEY("converge", "stall-seconds", parse_stall_seconds, converge_stall_seconds),
+        KEY("converge", "action", parse_converge_action, converge_action),
         KEY("pinning", "enabled", parse_bool, pinning_enabled),
         KEY("pinning", "cpus", parse_pinning_cpus, pinning_cpus),
 };
@@ -273,6 +306,10 @@ int policy_new(Policy **ret) {
                 .persist_destination = true,
                 .persist_source = PERSIST_SOURCE_GUARD,
                 .storage_identity = CHECK_ENFORCE,
+                .converge_guard = true,
+                .converge_max_downtime = 1000,
+                .converge_stall_seconds = 30,
+                .converge_action = CONVERGE_ACTION_ABORT,
                 .pinning_enabled = true,
                 .pinning_auto = true,
         };
@@ -364,6 +401,40 @@ int policy_parse_string(Policy *p, const char *name, const char *text, char **re
         return 0;
 }
 
+/* What a domain may set for itself: how strict the destination's checks
+ * are for it.  Not where images go, nor anything of the host's own. */
+static const char *const domain_keys[] = {
+        "cpu/check", "cpu/match", "cpu/vcpus-over-cores", "network/check", "network/subnet-check", "storage/identity",
+};
+
+int policy_apply_domain(Policy *p, const char *text, char **ret_error) {
+        char section[64] = "";
+        if (!text)
+                return 0;
+        for (const char *l = text; *l; l = strchrnul(l, '\n'), l += !!*l) {
+                size_t n = strcspn(l, "\n");
+                if (n == 0)
+                        continue;
+                if (*l == '[') {
+                        snprintf(section, sizeof(section), "%.*s", (int) (n > 2 ? n - 2 : 0), l + 1);
+                        continue;
+                }
+                char key[128];
+                snprintf(key, sizeof(key), "%s/%.*s", section, (int) strcspn(l, " ="), l);
+                bool allowed = false;
+                for (size_t i = 0; i < ELEMENTSOF(domain_keys); i++)
+                        allowed = allowed || streq(key, domain_keys[i]);
+                if (!allowed) {
+                        char *slash = strchr(key, '/');
+                        *slash = 0;
+                        if (asprintf(ret_error, "domain policy: [%s] %s cannot be set per domain", key, slash + 1) < 0)
+                                *ret_error = NULL;
+                        return -EINVAL;
+                }
+        }
+        return policy_parse_string(p, "domain policy", text, ret_error);
+}
+
 int policy_parse_file(Policy *p, const char *path, char **ret_error) {
         /* Read it ourselves so a size cap and O_NOFOLLOW-free symlinked
          * drop-ins (common in packaging) both work, then hand text to inih. */
@@ -450,6 +521,10 @@ const char *check_mode_to_string(CheckMode m) {
         return (size_t) m < ELEMENTSOF(names) ? names[m] : "?";
 }
 
+const char *converge_action_to_string(ConvergeAction a) {
+        return a == CONVERGE_ACTION_CONTINUE ? "continue" : "abort";
+}
+
 const char *persist_source_to_string(PersistSource s) {
         static const char *const names[] = { "keep", "guard", "undefine" };
         return (size_t) s < ELEMENTSOF(names) ? names[s] : "?";
@@ -480,6 +555,9 @@ int policy_dump(const Policy *p, FILE *f) {
         fprintf(f, "[persist]\ndestination = %s\nsource = %s\n\n", p->persist_destination ? "yes" : "no",
                 persist_source_to_string(p->persist_source));
         fprintf(f, "[storage]\nidentity = %s\n\n", check_mode_to_string(p->storage_identity));
+        fprintf(f, "[converge]\nguard = %s\nmax-downtime = %u\nstall-seconds = %u\naction = %s\n\n",
+                p->converge_guard ? "yes" : "no", p->converge_max_downtime, p->converge_stall_seconds,
+                converge_action_to_string(p->converge_action));
         fprintf(f, "[pinning]\nenabled = %s\ncpus = ", p->pinning_enabled ? "yes" : "no");
         if (p->pinning_auto)
                 fputs("auto", f);

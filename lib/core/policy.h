@@ -34,6 +34,11 @@ typedef enum PersistSource {
         PERSIST_SOURCE_UNDEFINE,
 } PersistSource;
 
+typedef enum ConvergeAction {
+        CONVERGE_ACTION_ABORT,
+        CONVERGE_ACTION_CONTINUE,
+} ConvergeAction;
+
 typedef struct Segment {
         char *name;
         char **bridges;
@@ -63,6 +68,11 @@ typedef struct Policy {
 
         CheckMode storage_identity; /* shared storage must be the same storage here */
 
+        bool converge_guard;            /* watch outgoing migrations for stalls */
+        unsigned converge_max_downtime; /* ms: the guard raises the max downtime up to this */
+        unsigned converge_stall_seconds;
+        ConvergeAction converge_action;
+
         bool pinning_enabled;
         bool pinning_auto;
         cpu_set_t pinning_cpus; /* valid when !pinning_auto */
@@ -89,3 +99,9 @@ int policy_dump(const Policy *p, FILE *f);
 
 const char *check_mode_to_string(CheckMode m);
 const char *persist_source_to_string(PersistSource s);
+const char *converge_action_to_string(ConvergeAction a);
+
+/* A domain's own settings (DomainXml.policy_override, policy file syntax)
+ * over @p: only how strict the checks are; -EINVAL with *ret_error
+ * ("domain policy: ...") for anything else or a bad value. */
+int policy_apply_domain(Policy *p, const char *text, char **ret_error);

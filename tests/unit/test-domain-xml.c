@@ -317,6 +317,26 @@ static DomainXml *parse_with_metadata(const char *metadata) {
         return parse_ok(xml);
 }
 
+TEST(policy_override) {
+        /* as `virsh metadata --uri urn:migguard:policy:1 --key p --set` stores it */
+        _cleanup_(domain_xml_freep) DomainXml *d =
+                parse_with_metadata("<p:policy xmlns:p='urn:migguard:policy:1'><p:storage identity='warn'/>"
+                                    "<p:cpu check='off' vcpus-over-cores='enforce'/></p:policy>");
+        ASSERT_STREQ(d->policy_override,
+                     "[storage]\nidentity = warn\n[cpu]\ncheck = off\nvcpus-over-cores = enforce\n");
+        /* none, or an empty one */
+        _cleanup_(domain_xml_freep) DomainXml *none = parse_with_metadata("<x:other xmlns:x='urn:x'/>");
+        ASSERT_NULL(none->policy_override);
+        _cleanup_(domain_xml_freep) DomainXml *empty = parse_with_metadata("<policy xmlns='urn:migguard:policy:1'/>");
+        ASSERT_STREQ(empty->policy_override, "");
+        /* a value over two lines cannot be written in the policy syntax */
+        _cleanup_free_ char *bad =
+                tests_strdupf("<domain><name>v</name><uuid>%s</uuid><metadata><policy xmlns='urn:migguard:policy:1'>"
+                              "<storage identity='warn&#10;[provision]'/></policy></metadata></domain>",
+                              UUID);
+        parse_fails(bad, strlen(bad), -EBADMSG, "malformed migguard policy (urn:migguard:policy:1)");
+}
+
 TEST(facts_format_roundtrip) {
         ImageInfo in[3];
         for (size_t i = 0; i < ELEMENTSOF(in); i++)
@@ -611,6 +631,7 @@ int main(void) {
         RUN(metadata_facts_unqualified_children);
         RUN(metadata_prefix_does_not_matter);
         RUN(metadata_malformed);
+        RUN(policy_override);
         RUN(facts_format_roundtrip);
         RUN(storage_facts_roundtrip);
         RUN(malformed);

@@ -47,6 +47,10 @@ TEST(defaults) {
         ASSERT_EQ(p->n_segments, 0);
         ASSERT_TRUE(p->persist_destination);
         ASSERT_EQ(p->persist_source, PERSIST_SOURCE_GUARD);
+        ASSERT_TRUE(p->converge_guard);
+        ASSERT_EQ(p->converge_max_downtime, 1000u);
+        ASSERT_EQ(p->converge_stall_seconds, 30u);
+        ASSERT_EQ(p->converge_action, CONVERGE_ACTION_ABORT);
         ASSERT_TRUE(p->pinning_enabled);
         ASSERT_TRUE(p->pinning_auto);
 }
@@ -80,6 +84,11 @@ TEST(every_key) {
                                                      "[persist]\n"
                                                      "destination = off\n"
                                                      "source = undefine\n"
+                                                     "[converge]\n"
+                                                     "guard = no\n"
+                                                     "max-downtime = 4000\n"
+                                                     "stall-seconds = 12\n"
+                                                     "action = continue\n"
                                                      "[pinning]\n"
                                                      "enabled = 0\n"
                                                      "cpus = 2-3,6\n");
@@ -107,6 +116,10 @@ TEST(every_key) {
         ASSERT_NULL(p->segments[1].networks);
         ASSERT_FALSE(p->persist_destination);
         ASSERT_EQ(p->persist_source, PERSIST_SOURCE_UNDEFINE);
+        ASSERT_FALSE(p->converge_guard);
+        ASSERT_EQ(p->converge_max_downtime, 4000u);
+        ASSERT_EQ(p->converge_stall_seconds, 12u);
+        ASSERT_EQ(p->converge_action, CONVERGE_ACTION_CONTINUE);
         ASSERT_FALSE(p->pinning_enabled);
         ASSERT_FALSE(p->pinning_auto);
         ASSERT_EQ(CPU_COUNT(&p->pinning_cpus), 3);
@@ -182,6 +195,14 @@ TEST(bad_values) {
         parse_fails("[network]\nsubnet-check = warn\n", "test.conf:2: invalid value 'warn' (expected auto or off)");
         parse_fails("[persist]\nsource = delete\n",
                     "test.conf:2: invalid value 'delete' (expected keep, guard or undefine)");
+        parse_fails("[converge]\nmax-downtime = 99\n",
+                    "test.conf:2: invalid max downtime '99' (expected 100 to 60000 ms)");
+        parse_fails("[converge]\nmax-downtime = 1s\n",
+                    "test.conf:2: invalid max downtime '1s' (expected 100 to 60000 ms)");
+        parse_fails("[converge]\nstall-seconds = 4\n",
+                    "test.conf:2: invalid stall time '4' (expected 5 to 3600 seconds)");
+        parse_fails("[converge]\naction = postcopy\n",
+                    "test.conf:2: invalid value 'postcopy' (expected abort or continue)");
         parse_fails("[pinning]\ncpus = 3-2\n",
                     "test.conf:2: invalid CPU list '3-2' (expected auto or a list like 2-3,6)");
         parse_fails("[pinning]\ncpus =\n", "test.conf:2: invalid CPU list '' (expected auto or a list like 2-3,6)");
@@ -377,6 +398,7 @@ TEST(dump_roundtrip) {
                   "[segment s1]\nbridges = br0 br1\nnetworks = default\ndevices = eth0\n"
                   "[segment s_2.x]\ndevices = eno1\n"
                   "[persist]\ndestination = no\nsource = keep\n"
+                  "[converge]\nguard = no\nmax-downtime = 60000\nstall-seconds = 5\naction = continue\n"
                   "[pinning]\nenabled = no\ncpus = 2-3,6\n");
         /* many CPUs: the dump must stay readable (ranges, short lines) */
         roundtrip("[pinning]\ncpus = 0-1023\n");
@@ -483,6 +505,26 @@ TEST(load_dropins) {
         policy_free(p);
 }
 
+TEST(domain_overrides) {
+        _cleanup_(policy_freep) Policy *p = parse_ok("[storage]\nidentity = enforce\n");
+        _cleanup_free_ char *err = NULL, *err2 = NULL, *err3 = NULL;
+        ASSERT_OK(policy_apply_domain(p, NULL, &err));
+        ASSERT_OK(policy_apply_domain(p, "", &err));
+        ASSERT_OK(policy_apply_domain(p, "[storage]\nidentity = warn\n[cpu]\ncheck = off\n[network]\n", &err));
+        ASSERT_NULL(err);
+        ASSERT_EQ(p->storage_identity, CHECK_WARN);
+        ASSERT_EQ(p->cpu_check, CHECK_OFF);
+        /* not how strict a check is: the destination's own */
+        ASSERT_ERR(policy_apply_domain(p, "[provision]\nallowed-dirs = /\n", &err), -EINVAL);
+        ASSERT_STREQ(err, "domain policy: [provision] allowed-dirs cannot be set per domain");
+        ASSERT_ERR(policy_apply_domain(p, "[pinning]\ncpus = 0\n", &err2), -EINVAL);
+        ASSERT_STREQ(err2, "domain policy: [pinning] cpus cannot be set per domain");
+        ASSERT_EQ(strv_length(p->allowed_dirs), 1);
+        /* a bad value: the file's message, named after the domain */
+        ASSERT_ERR(policy_apply_domain(p, "[storage]\nidentity = sometimes\n", &err3), -EINVAL);
+        ASSERT_STREQ(err3, "domain policy:2: invalid value 'sometimes' (expected off, warn or enforce)");
+}
+
 int main(void) {
         RUN(defaults);
         RUN(empty_and_comments);
@@ -501,5 +543,6 @@ int main(void) {
         RUN(dump_roundtrip);
         RUN(parse_file);
         RUN(load_dropins);
+        RUN(domain_overrides);
         return tests_done();
 }

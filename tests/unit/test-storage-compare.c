@@ -249,7 +249,7 @@ TEST(precreated_hint) {
         ASSERT_OK(storage_refusal_add_precreated_hint(&line));
         ASSERT_STREQ(line, "disk vda: /var/lib/libvirt/images/db.qcow2 here is on ext4 (/dev/vda1), on the source "
                            "it is on nfs 192.0.2.10:/export: the export is not mounted here, or a stale copy is in "
-                           "the way; remove that file, or set [storage] identity = warn");
+                           "the way; remove that file, or set [storage] identity = warn for this domain");
         storage_identity_done(&source);
         storage_identity_done(&here);
 }

@@ -298,7 +298,7 @@ TEST(check_export_not_mounted) {
 
         /* vdb is local on the source: not compared, wherever it is here */
         check_one("enforce", d, f.proc_local, expected);
-        static const char tail[] = "; remove that file, or set [storage] identity = warn";
+        static const char tail[] = "; remove that file, or set [storage] identity = warn for this domain";
         ASSERT_STREQ(expected + strlen(expected) - strlen(tail), tail);
         check_one("warn", d, f.proc_local, expected);
         check_quiet("off", d, f.proc_local);
