@@ -10,12 +10,6 @@ setup_file() { mg_setup_file; }
 teardown_file() { mg_teardown_file; }
 setup() { mg_setup; }
 
-MG() { # HOST ARGS...: the CLI inside HOST
-        local h=$1
-        shift
-        rig_exec "$h" "$(rig_migguard_path)" "$@"
-}
-
 policy() { # HOST TEXT
         printf '%b' "$2" >"$(rig_hostdir "$1")/etc-migguard/policy.d/50-test.conf"
 }

@@ -12,12 +12,6 @@ setup_file() { mg_setup_file; }
 teardown_file() { mg_teardown_file; }
 setup() { mg_setup; }
 
-MG() { # HOST ARGS...: the CLI inside HOST
-        local h=$1
-        shift
-        rig_exec "$h" "$(rig_migguard_path)" "$@"
-}
-
 # dirty_guest NAME RATE SET [FILL]: a 256 MiB guest on ha dirtying SET MiB
 # at RATE MiB/s, with FILL MiB (default 96) of data that stays
 dirty_guest() {

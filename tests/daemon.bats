@@ -135,12 +135,6 @@ PY
         grep -q "migguardd stopped" "$(rig_hostdir hb)/migguardd.log"
 }
 
-cli() { # HOST ARGS...: the CLI inside HOST
-        local h=$1
-        shift
-        rig_exec "$h" "$(rig_migguard_path)" "$@"
-}
-
 # capability_names HEX: the names of the capability bits in HEX (capsh-free).
 capability_names() {
         local v=$((16#$1)) n names=()
@@ -215,7 +209,7 @@ wait_lines() {
         [ "${#lines[@]}" -eq 1 ]
         [ "$(grep -n 'READY=1' "$out" | tail -n 1 | cut -d: -f1)" -gt "${lines[0]%%:*}" ]
         grep -q 'STATUS=Policy reloaded from' "$out"
-        run cli hb status
+        run MG hb status
         [[ "$output" == *"runs with the policy loaded at "* ]]
 
         # a broken one: the old policy stays, the failure is everywhere
@@ -226,7 +220,7 @@ wait_lines() {
         grep -q "STATUS=Policy reload failed (/etc/migguard/policy.d/60-bad.conf:2: .*sometimes" "$out"
         grep -q "Policy reload failed, keeping the policy loaded before: /etc/migguard/policy.d/60-bad.conf:2" \
                 "$(rig_hostdir hb)/migguardd.log"
-        run cli hb status
+        run MG hb status
         echo "$output"
         [ "$status" -eq 1 ]
         [[ "$output" == *"policy reload FAILED at "*"/etc/migguard/policy.d/60-bad.conf:2:"* ]]
@@ -236,7 +230,7 @@ wait_lines() {
         rm -f "$dropins/60-bad.conf"
         kill -HUP "$pid"
         wait_lines "$out" 'READY=1' 4
-        run cli hb status
+        run MG hb status
         [[ "$output" != *"FAILED"* ]]
         kill "$listener"
 }

@@ -108,6 +108,12 @@ vsize() { # HOST PATH-inside-host
         rig_exec "$1" qemu-img info -U --output=json "$2" | sed -n 's/^    "virtual-size": \([0-9]*\).*/\1/p' | head -n1
 }
 
+MG() { # HOST ARGS...: the migguard CLI inside HOST
+        local h=$1
+        shift
+        rig_exec "$h" "$(rig_migguard_path)" "$@"
+}
+
 migrate() { # NAME [virsh migrate options...]: ha -> hb
         local name=$1
         shift
