@@ -4,7 +4,9 @@
  * moment it is named (prctl, as QEMU does) to the moment its affinity is
  * changed, with the proc connector vs with migguardd's 20 ms /proc scan.
  * A child process plays QEMU: it starts threads one after another, each
- * names itself "multifdsend_N" and spins until its affinity changes.  The
+ * names itself after one kind of QEMU migration thread in turn (both
+ * naming schemes, see pinning/migration-thread.c) and spins until its
+ * affinity changes.  The
  * parent plays migguardd with the same library calls.  Prints p50 / p99.
  *
  *   pin-latency [THREADS]      (root, initial network namespace)
@@ -16,7 +18,8 @@
  *   pin-latency qemu THREADS   only the synthetic QEMU, for the real
  *                              migguardd: prints its pid, starts after a
  *                              line on stdin, then prints each thread's
- *                              unpinned window in microseconds (a thread
+ *                              kind and unpinned window in microseconds,
+ *                              "KIND US" (a thread
  *                              counts as pinned once its affinity differs
  *                              from the process's at start)
  */
@@ -53,11 +56,24 @@ static cpu_set_t target;
 static bool any_change; /* qemu mode: pinned = affinity differs from start */
 static cpu_set_t start_affinity;
 
+/* every kind of thread a migration makes, as QEMU 7.2 - 9.0 and 9.1+ name them */
+static const char *const kinds[] = {
+        "live_migration", "multifdsend_",    "multifdrecv_",  "compress",     "decompress",
+        "fault-default",  "postcopy/listen", "return path",   "mig/src/main", "mig/src/send_",
+        "mig/dst/recv_",  "mig/src/tls",     "mig/dst/fault",
+};
+#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
 static void *fake_migration_thread(void *arg) {
         int i = (int) (long) arg;
+        const char *kind = kinds[(size_t) i % N_KINDS];
         char name[16];
         cpu_set_t now;
-        snprintf(name, sizeof(name), "multifdsend_%d", i);
+        /* channel numbers after the kinds that end in "_" */
+        if (kind[strlen(kind) - 1] == '_')
+                snprintf(name, sizeof(name), "%s%d", kind, i % 8);
+        else
+                snprintf(name, sizeof(name), "%s", kind);
         /* Above the load, below migguardd (-10): the time until it sees its new
          * affinity is then the placer's reaction, not how long the load on
          * the machine keeps this thread from looking. */
@@ -145,8 +161,10 @@ static int qemu_mode(int n) {
                 return 1;
         srand(1);
         play_qemu();
-        for (int i = 0; i < n; i++)
-                printf("%lld\n", results[i] / 1000);
+        for (int i = 0; i < n; i++) {
+                const char *kind = kinds[(size_t) i % N_KINDS];
+                printf("%s%s %lld\n", kind, kind[strlen(kind) - 1] == '_' ? "N" : "", results[i] / 1000);
+        }
         return 0;
 }
 

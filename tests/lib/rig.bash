@@ -290,6 +290,32 @@ _rig_host_boot_files() {
     done
 }
 
+# _rig_tls_certs DIR: a CA and one certificate for both hosts (their
+# addresses and names; server and client use), as QEMU's migration TLS
+# reads them from a directory: ca-cert.pem, server-*.pem, client-*.pem.
+# Keys readable by all: QEMU runs as libvirt-qemu and this is a test CA.
+_rig_tls_certs() {
+    local d=$1 ext
+    [ -s "$d/client-key.pem" ] && return 0
+    command -v openssl >/dev/null || { _rig_err "openssl is not installed"; return 1; }
+    mkdir -p "$d" || return 1
+    ext="subjectAltName=IP:$(_rig_addr ha),IP:$(_rig_addr hb),DNS:ha,DNS:hb
+extendedKeyUsage=serverAuth,clientAuth
+keyUsage=digitalSignature,keyEncipherment
+basicConstraints=CA:FALSE"
+    {
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=migguard rig CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+            -keyout "$d/ca-key.pem" -out "$d/ca-cert.pem" &&
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=migguard rig host" \
+                -keyout "$d/server-key.pem" -out "$d/server.csr" &&
+            openssl x509 -req -in "$d/server.csr" -CA "$d/ca-cert.pem" -CAkey "$d/ca-key.pem" \
+                -CAcreateserial -days 3650 -extfile <(echo "$ext") -out "$d/server-cert.pem"
+    } >"$d/openssl.log" 2>&1 || { _rig_err "making TLS certificates failed (see $d/openssl.log)"; return 1; }
+    cp "$d/server-cert.pem" "$d/client-cert.pem" && cp "$d/server-key.pem" "$d/client-key.pem" &&
+        chmod 644 "$d"/*.pem && chmod 755 "$d"
+}
+
 # Directories on the real root that serve as mount points. Created only if
 # absent (and recorded, so rig_down can remove them again if still empty).
 _rig_mountpoints() {
@@ -354,7 +380,13 @@ migration_host = "$addr"
 # What libvirt picks by itself on a machine without AppArmor/SELinux (DAC
 # stays on): the same behaviour on every test machine.
 security_driver = "none"
+# for --tls: the rig's own CA and certificate (_rig_tls_certs)
+default_tls_x509_cert_dir = "/etc/libvirt/pki-qemu"
 EOF
+    # one CA for both hosts
+    _rig_tls_certs "$RIG_DIR/pki" && mkdir -p "$H/etc-libvirt/pki-qemu" &&
+        cp -p "$RIG_DIR"/pki/{ca-cert,server-cert,server-key,client-cert,client-key}.pem \
+            "$H/etc-libvirt/pki-qemu/" || return 1
     # A host chrooted into another release's root: libvirt's private /dev
     # for each QEMU cannot find /dev/kvm there ("Could not access KVM kernel
     # module"); without the per-QEMU mount namespace QEMU uses the root's.
