@@ -9,6 +9,8 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+GENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR    ?=
@@ -35,11 +37,12 @@ BUILD    ?= build
 BASIC_DIR := lib/basic
 CORE_DIR  := lib/core
 CAP_DIRS  := provision parity persist pinning storage converge
-PROG_DIRS := hooks daemon cli
+PROG_DIRS := hooks daemon cli generator
 LIB_SRC  := $(wildcard $(BASIC_DIR)/*.c $(CORE_DIR)/*.c $(addsuffix /*.c,$(CAP_DIRS)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA     := $(BUILD)/libmigguard.a
-BINS     := $(BUILD)/migguard-hook $(BUILD)/migguard-storage $(BUILD)/migguard-parity $(BUILD)/migguardd $(BUILD)/migguard
+BINS     := $(BUILD)/migguard-hook $(BUILD)/migguard-storage $(BUILD)/migguard-parity $(BUILD)/migguardd $(BUILD)/migguard \
+            $(BUILD)/migguard-generator
 HEADERS  := $(wildcard $(BASIC_DIR)/*.h $(CORE_DIR)/*.h $(addsuffix /*.h,$(CAP_DIRS) $(PROG_DIRS)) tests/unit/*.h)
 # The hook's own logic (destination operations), shared with its unit test.
 HOOK_OBJ := $(BUILD)/hooks/incoming.o
@@ -82,6 +85,9 @@ $(BUILD)/migguardd: $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 $(BUILD)/migguard: $(CLI_SRC:%.c=$(BUILD)/%.o) $(LIBA)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/migguard-generator: $(BUILD)/generator/migguard-generator.o $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(HOOK_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
@@ -120,6 +126,7 @@ install: all
 	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \
 	  $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/daemon.d \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(GENERATORDIR) $(DESTDIR)$(CATALOGDIR) \
 	  $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/migguard-hook $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-hook
 	install -m 0755 $(BUILD)/migguard-storage $(DESTDIR)$(LIBEXECDIR)/migguard/migguard-storage
@@ -135,6 +142,8 @@ install: all
 	  > $(DESTDIR)$(UNITDIR)/migguardd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/migguardd.service
 	install -m 0644 units/migguard.tmpfiles $(DESTDIR)$(TMPFILESDIR)/migguard.conf
+	install -m 0755 $(BUILD)/migguard-generator $(DESTDIR)$(GENERATORDIR)/migguard-generator
+	install -m 0644 units/migguard.catalog $(DESTDIR)$(CATALOGDIR)/migguard.catalog
 	install -m 0644 man/migguard.8 man/migguardd.8 man/migguard-hook.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/migguard.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 completion/migguard $(DESTDIR)$(BASHCOMPDIR)/migguard
@@ -149,7 +158,8 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man8/migguard-hook.8 $(DESTDIR)$(MANDIR)/man5/migguard.conf.5 \
 	  $(DESTDIR)$(BASHCOMPDIR)/migguard \
 	  $(DESTDIR)$(SYSCONFDIR)/migguard/migguard.conf $(DESTDIR)$(UNITDIR)/migguardd.service \
-	  $(DESTDIR)$(TMPFILESDIR)/migguard.conf
+	  $(DESTDIR)$(TMPFILESDIR)/migguard.conf $(DESTDIR)$(GENERATORDIR)/migguard-generator \
+	  $(DESTDIR)$(CATALOGDIR)/migguard.catalog
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/migguard $(DESTDIR)$(SYSCONFDIR)/migguard/policy.d \
 	  $(DESTDIR)$(SYSCONFDIR)/migguard 2>/dev/null
 

@@ -23,6 +23,7 @@
 #include <libvirt/virterror.h>
 
 #include "basic/log.h"
+#include "basic/strv.h"
 #include "basic/time-util.h"
 #include "converge/guard-step.h"
 #include "converge/job-progress.h"
@@ -53,6 +54,7 @@ struct ConvergeGuard {
         virConnectPtr conn;
         Watched *watched;
         size_t n_watched;
+        char **known; /* UUIDs of the running domains of the last round */
 };
 
 static bool guard_connected(ConvergeGuard *g) {
@@ -166,20 +168,31 @@ static void act(ConvergeGuard *g, virDomainPtr dom, Watched *w, const GuardSampl
 
 static void guard_round(ConvergeGuard *g) {
         virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(g->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+        char **known = NULL;
+        /* Running domains only, and only those already running a round
+         * ago: a destination's domain is paused during an incoming migration
+         * and new (just resumed) while libvirt finishes it, and asking for
+         * its job then makes libvirtd log an error ("available only on the
+         * source host").  An outgoing migration is found a second later. */
+        int n = virConnectListAllDomains(g->conn, &doms, VIR_CONNECT_LIST_DOMAINS_RUNNING);
         for (int i = 0; i < n; i++) {
                 char uuid[VIR_UUID_STRING_BUFLEN];
                 GuardSample j;
-                if (sample(doms[i], &j) > 0 && virDomainGetUUIDString(doms[i], uuid) >= 0) {
-                        Watched *w = watched_get(g, doms[i], uuid);
-                        if (w) {
-                                w->seen = true;
-                                act(g, doms[i], w, &j);
+                if (virDomainGetUUIDString(doms[i], uuid) >= 0) {
+                        (void) strv_push(&known, uuid);
+                        if (strv_contains(g->known, uuid) && sample(doms[i], &j) > 0) {
+                                Watched *w = watched_get(g, doms[i], uuid);
+                                if (w) {
+                                        w->seen = true;
+                                        act(g, doms[i], w, &j);
+                                }
                         }
                 }
                 virDomainFree(doms[i]);
         }
         free(doms);
+        strv_free(g->known);
+        g->known = known;
         watched_prune(g);
 }
 
@@ -240,6 +253,7 @@ void converge_guard_free(ConvergeGuard *g) {
         if (g->conn)
                 (void) virConnectClose(g->conn);
         free(g->watched);
+        strv_free(g->known);
         free(g->uri);
         free(g);
 }

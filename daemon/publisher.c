@@ -119,7 +119,6 @@ static int collect(Publisher *p, const Policy *policy, virDomainPtr dom, const D
 static int publish_domain(Publisher *p, const Policy *policy, virDomainPtr dom) {
         _cleanup_free_ char *xml = NULL, *err = NULL, *meta = NULL, *old = NULL;
         _cleanup_(domain_xml_freep) DomainXml *x = NULL;
-        virDomainJobInfo job;
         Collected c = { 0 };
 
         if (virDomainIsActive(dom) != 1)
@@ -127,7 +126,7 @@ static int publish_domain(Publisher *p, const Policy *policy, virDomainPtr dom) 
         if (virt_domain_migration_pending(dom) > 0)
                 return 0;
         /* Setting metadata would wait for a running job (migration) to end. */
-        if (virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE)
+        if (virt_domain_job_active(dom) > 0)
                 return 0;
         xml = virDomainGetXMLDesc(dom, 0);
         if (!xml)

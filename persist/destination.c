@@ -30,12 +30,15 @@ int persist_definition_of(virDomainPtr dom, char **ret_xml) {
 PersistOutcome persist_define(virConnectPtr conn, const char *uuid, const char *xml, char **ret_message) {
         _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
         _cleanup_(virDomainFreep) virDomainPtr def = NULL;
-        virDomainJobInfo job;
 
         *ret_message = NULL;
         if (!dom || virDomainIsPersistent(dom) != 0)
                 return PERSIST_NOTHING;
-        if (virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE)
+        /* An incoming migration still under way: asked for its job, libvirtd
+         * would log an error ("available only on the source host"). */
+        if (virt_domain_migration_pending(dom) > 0)
+                return PERSIST_RETRY;
+        if (virt_domain_job_active(dom) > 0)
                 return PERSIST_RETRY;
         const char *name = virDomainGetName(dom);
         def = virDomainDefineXML(conn, xml);

@@ -170,6 +170,8 @@ one_file() { # GLOB: the single file matching GLOB
         [ -d /etc/migguard/policy.d ]
         [ -f "$unitdir/migguardd.service" ]
         [ -f /usr/lib/tmpfiles.d/migguard.conf ]
+        [ -x "$(pkg-config --variable=systemdsystemgeneratordir systemd)/migguard-generator" ]
+        [ -f /usr/lib/systemd/catalog/migguard.catalog ]
         [ -f /usr/share/man/man8/migguardd.8.gz ]
         [ -f /usr/share/bash-completion/completions/migguard ]
         # enabled: the wants link exists (no systemd as PID 1 needed)

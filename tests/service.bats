@@ -73,3 +73,55 @@ fake_daemon() { # NAME
         [ -z "$output" ]
         kill -0 "$FAKE"
 }
+
+# generator CONFIG-TEXT: runs the installed generator against a policy with
+# CONFIG-TEXT into $T/gen; the unit and its generated drop-in in $T/units
+generator() {
+        printf "$1" >"$T/migguard.conf"
+        mkdir -p "$T/gen" "$T/units"
+        run env MIGGUARD_CONFIG="$T/migguard.conf" \
+                "$MIGGUARD_DESTDIR/usr/lib/systemd/system-generators/migguard-generator" "$T/gen" "$T/early" "$T/late"
+}
+
+@test "generator: [provision] allowed-dirs become the unit's ReadWritePaths=, which systemd accepts" {
+        generator '[provision]\nallowed-dirs = /var/lib/libvirt/images /srv/vm%%images\n'
+        echo "$output"
+        [ "$status" -eq 0 ]
+        dropin=$T/gen/migguardd.service.d/50-migguard-allowed-dirs.conf
+        cat "$dropin"
+        grep -qx 'ReadWritePaths= "-/var/lib/libvirt/images" "-/srv/vm%%images"' "$dropin"
+        # systemd parses it: the unit (ExecStart made runnable here) with the drop-in
+        sed 's|^ExecStart=.*|ExecStart=/bin/true|' "$UNIT" >"$T/units/migguardd.service"
+        cp -r "$T/gen/migguardd.service.d" "$T/units/"
+        run env SYSTEMD_UNIT_PATH="$T/units:" systemd-analyze verify --man=no "$T/units/migguardd.service"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" != *ReadWritePaths* ]]
+}
+
+@test "generator: a policy that does not load writes no drop-in, says why, and does not fail the boot" {
+        generator '[provision]\nallowed-dirs = relative/dir\n'
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == "migguard-generator: policy not loaded, no ReadWritePaths= written: "* ]]
+        [ ! -e "$T/gen/migguardd.service.d" ]
+}
+
+@test "catalog: journalctl explains every MESSAGE_ID migguard logs (what happened, what to do)" {
+        mkdir -p "$T/root/usr/lib/systemd/catalog"
+        cp "$MIGGUARD_DESTDIR/usr/lib/systemd/catalog/migguard.catalog" "$T/root/usr/lib/systemd/catalog/"
+        run journalctl --root="$T/root" --update-catalog
+        echo "$output"
+        [ "$status" -eq 0 ]
+        ids=$(sed -n 's/^#define MG_MSGID_[A-Z_]* "\([0-9a-f]\{32\}\)"$/\1/p' "$BATS_TEST_DIRNAME/../lib/basic/log.h")
+        [ "$(echo "$ids" | wc -l)" -ge 12 ]
+        listed=$(journalctl --root="$T/root" --list-catalog)
+        for id in $ids; do
+                grep -q "^$id migguard: " <<<"$listed" || { echo "no catalog entry for $id"; false; }
+                entry=$(journalctl --root="$T/root" --dump-catalog "$id")
+                [[ "$entry" == *"What happened:"* ]]
+                [[ "$entry" == *"What to do:"* ]]
+        done
+        # and nothing in the catalog that migguard does not log
+        [ "$(echo "$listed" | grep -c ' migguard: ')" -eq "$(echo "$ids" | wc -l)" ]
+}

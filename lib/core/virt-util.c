@@ -37,3 +37,10 @@ int virt_domain_migration_pending(virDomainPtr dom) {
                (reason == VIR_DOMAIN_PAUSED_MIGRATION || reason == VIR_DOMAIN_PAUSED_STARTING_UP ||
                 reason == VIR_DOMAIN_PAUSED_POSTCOPY);
 }
+
+int virt_domain_job_active(virDomainPtr dom) {
+        virDomainControlInfo info;
+        if (virDomainGetControlInfo(dom, &info, 0) < 0)
+                return -1;
+        return info.state == VIR_DOMAIN_CONTROL_JOB;
+}

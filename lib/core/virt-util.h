@@ -32,4 +32,9 @@ int virt_last_error_code(void);
 
 /* 1 if @dom is paused by a migration still in progress (incoming or
  * post-copy), 0 if not, -1 if its state cannot be read. */
+/* 1 when a job (a migration in either direction, a save...) holds the
+ * domain (a background job: VIR_DOMAIN_CONTROL_JOB), 0 when not, -1 on
+ * error.  Unlike virDomainGetJobInfo this does not make libvirtd log an
+ * error for the destination of a migration. */
+int virt_domain_job_active(virDomainPtr dom);
 int virt_domain_migration_pending(virDomainPtr dom);

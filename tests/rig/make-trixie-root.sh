@@ -7,7 +7,11 @@
 # (monolithic libvirtd, QEMU driver, storage and network drivers), qemu-utils
 # and what building migguard inside it needs. DIR defaults to
 # $RIG_CACHE/trixie-root (RIG_CACHE: /var/cache/migguard-rig), outside any
-# work tree. Idempotent: a root whose stamp (DIR/.mgrig-root) matches the
+# work tree.
+# With ROOT_FLAVOUR=systemd-bookworm: a Debian 12 root that boots under
+# systemd-nspawn (systemd as PID 1, libvirt-daemon-system with its units,
+# migguard's run-time libraries, so that the built .deb installs with apt
+# and no network), in $RIG_CACHE/systemd-bookworm-root. Idempotent: a root whose stamp (DIR/.mgrig-root) matches the
 # suite, ROOT_VERSION and package list below is left alone and the script prints its path and exits 0. Concurrent
 # builds wait for each other (flock on DIR.lock). The build happens in
 # DIR.new and is renamed into place at the end, so an interrupted build never
@@ -23,19 +27,35 @@
 set -u
 
 RIG_CACHE=${RIG_CACHE:-/var/cache/migguard-rig}
-DIR=${1:-$RIG_CACHE/trixie-root}
 MIRROR=${RIG_MIRROR:-http://deb.debian.org/debian}
-SUITE=trixie
-
-# Runtime of a rig host, then the build dependencies of migguard.
-PKGS="libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-storage
+FLAVOUR=${ROOT_FLAVOUR:-trixie}
+case $FLAVOUR in
+    trixie)
+        SUITE=trixie
+        # Runtime of a rig host, then the build dependencies of migguard.
+        PKGS="libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-storage
  libvirt-daemon-driver-network libvirt-clients qemu-system-x86 qemu-utils
  iproute2 procps kmod
  build-essential pkg-config libvirt-dev libxml2-dev libsystemd-dev libinih-dev
  libjson-c-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev libmount-dev"
+        NEEDED="libvirtd virtlogd virsh qemu-img qemu-io qemu-system-x86_64 gcc make pkg-config"
+        ;;
+    systemd-bookworm)
+        SUITE=bookworm
+        # systemd as PID 1, libvirt as its services, migguard's run-time
+        # dependencies (the .deb's Depends and shared libraries)
+        PKGS="systemd systemd-sysv dbus libvirt-daemon-system libvirt-daemon-driver-qemu
+ libvirt-clients qemu-system-x86 qemu-utils
+ iproute2 procps kmod libinih1 libjson-c5 libcap-ng0 libnl-3-200 libnl-route-3-200
+ libmount1 libxml2 libsystemd0 libvirt0"
+        NEEDED="systemd libvirtd virtlogd virsh qemu-img qemu-system-x86_64 apt-get"
+        ;;
+    *) echo "make-trixie-root: unknown ROOT_FLAVOUR '$FLAVOUR'" >&2; exit 1 ;;
+esac
+DIR=${1:-$RIG_CACHE/$FLAVOUR-root}
 
 die() {
-    echo "make-trixie-root: $*" >&2
+    echo "make-trixie-root ($FLAVOUR): $*" >&2
     exit 1
 }
 
@@ -121,13 +141,24 @@ fi
 in_root apt-get clean >>"$LOG" 2>&1
 unmount_new
 rm -f "$NEW/usr/sbin/policy-rc.d"
-for c in libvirtd virtlogd virsh qemu-img qemu-io qemu-system-x86_64 gcc make pkg-config; do
-    [ -x "$NEW/usr/sbin/$c" ] || [ -x "$NEW/usr/bin/$c" ] ||
+for c in $NEEDED; do
+    [ -x "$NEW/usr/sbin/$c" ] || [ -x "$NEW/usr/bin/$c" ] || [ -x "$NEW/lib/systemd/$c" ] ||
         die "$c is missing in the $SUITE root after installing (see $LOG)"
 done
 t2=$(date +%s)
 in_root dpkg-query -W -f='${Package} ${Version}\n' libvirt-daemon qemu-system-x86 >>"$LOG" 2>&1
 
+if [ "$FLAVOUR" = systemd-bookworm ]; then
+    # Boots as a container: a machine ID (no first-boot wizard), nspawn
+    # mounts the cgroup v1 controllers read-only (libvirt cannot make a
+    # guest's cgroups there), no /dev/kvm (TCG guests), and a rig-only
+    # libvirtd listening on TCP like the rig's other hosts.
+    systemd-id128 new >"$NEW/etc/machine-id" &&
+        echo 'cgroup_controllers = [ ]' >>"$NEW/etc/libvirt/qemu.conf" &&
+        echo 'security_driver = "none"' >>"$NEW/etc/libvirt/qemu.conf" ||
+        die "cannot configure the root"
+    in_root dpkg-query -W -f='${Package} ${Version}\n' systemd >>"$LOG" 2>&1
+fi
 echo "$STAMP" >"$NEW/.mgrig-root" || die "cannot write the stamp"
 if [ -e "$DIR" ]; then
     rm -rf --one-file-system "$DIR" || die "cannot remove the old $DIR"
