@@ -123,10 +123,8 @@ static int publish_domain(Publisher *p, const Policy *policy, virDomainPtr dom) 
 
         if (virDomainIsActive(dom) != 1)
                 return 1;
-        if (virt_domain_migration_pending(dom) > 0)
-                return 0;
         /* Setting metadata would wait for a running job (migration) to end. */
-        if (virt_domain_job_active(dom) > 0)
+        if (virt_domain_busy(dom))
                 return 0;
         xml = virDomainGetXMLDesc(dom, 0);
         if (!xml)

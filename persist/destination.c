@@ -34,11 +34,7 @@ PersistOutcome persist_define(virConnectPtr conn, const char *uuid, const char *
         *ret_message = NULL;
         if (!dom || virDomainIsPersistent(dom) != 0)
                 return PERSIST_NOTHING;
-        /* An incoming migration still under way: asked for its job, libvirtd
-         * would log an error ("available only on the source host"). */
-        if (virt_domain_migration_pending(dom) > 0)
-                return PERSIST_RETRY;
-        if (virt_domain_job_active(dom) > 0)
+        if (virt_domain_busy(dom))
                 return PERSIST_RETRY;
         const char *name = virDomainGetName(dom);
         def = virDomainDefineXML(conn, xml);

@@ -148,29 +148,7 @@ vsh() { # HOST ARGS: virsh on HOST
 }
 
 @test "a guest under libvirtd.service: migguardd publishes its facts; no EPERM, SIGSYS or permission denial from migguardd" {
-        sdh_exec "$H" qemu-img create -q -f qcow2 /var/lib/libvirt/images/sd1.qcow2 64M
-        sdh_exec "$H" sh -c "cat >/tmp/sd1.xml" <<EOF
-<domain type='qemu'>
-  <name>sd1</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>/var/lib/libvirt/boot/$KNAME</kernel>
-    <initrd>/var/lib/libvirt/boot/$INAME</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
-  </os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='/var/lib/libvirt/images/sd1.qcow2'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <serial type='file'><source path='/var/log/libvirt/qemu/sd1-serial.log'/></serial>
-  </devices>
-</domain>
-EOF
-        run sdh_exec "$H" virsh -c qemu:///system create /tmp/sd1.xml
+        run guest "$H" sd1
         echo "$output"
         [ "$status" -eq 0 ]
         for ((i = 0; i < 100; i++)); do

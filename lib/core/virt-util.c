@@ -38,6 +38,10 @@ int virt_domain_migration_pending(virDomainPtr dom) {
                 reason == VIR_DOMAIN_PAUSED_POSTCOPY);
 }
 
+bool virt_domain_busy(virDomainPtr dom) {
+        return virt_domain_migration_pending(dom) > 0 || virt_domain_job_active(dom) > 0;
+}
+
 int virt_domain_job_active(virDomainPtr dom) {
         virDomainControlInfo info;
         if (virDomainGetControlInfo(dom, &info, 0) < 0)

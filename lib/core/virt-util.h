@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -32,9 +34,12 @@ int virt_last_error_code(void);
 
 /* 1 if @dom is paused by a migration still in progress (incoming or
  * post-copy), 0 if not, -1 if its state cannot be read. */
+int virt_domain_migration_pending(virDomainPtr dom);
 /* 1 when a job (a migration in either direction, a save...) holds the
  * domain (a background job: VIR_DOMAIN_CONTROL_JOB), 0 when not, -1 on
  * error.  Unlike virDomainGetJobInfo this does not make libvirtd log an
  * error for the destination of a migration. */
 int virt_domain_job_active(virDomainPtr dom);
-int virt_domain_migration_pending(virDomainPtr dom);
+/* true when @dom is paused by a migration or held by a job: changing it
+ * now (metadata, a definition) would wait for the job or race it. */
+bool virt_domain_busy(virDomainPtr dom);

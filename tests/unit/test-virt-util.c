@@ -72,8 +72,11 @@ TEST(migration_pending) {
         ASSERT_NOT_NULL(d);
 
         ASSERT_EQ(virt_domain_migration_pending(d), 0); /* running */
+        ASSERT_EQ(virt_domain_job_active(d), 0);
+        ASSERT_FALSE(virt_domain_busy(d));
         ASSERT_EQ(virDomainSuspend(d), 0);
         ASSERT_EQ(virt_domain_migration_pending(d), 0); /* paused by the admin, not by a migration */
+        ASSERT_FALSE(virt_domain_busy(d));
         ASSERT_EQ(virDomainResume(d), 0);
         ASSERT_EQ(virDomainDestroy(d), 0);
         ASSERT_EQ(virt_domain_migration_pending(d), 0); /* shut off */
