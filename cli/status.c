@@ -93,8 +93,16 @@ static bool show_libvirt(bool hook_ok, time_t hook_since) {
         char a[32], b[32];
         time_t loaded;
         if (libvirt_daemon_find(LIBVIRT_RUN_ROOT, "/proc", &d) < 0) {
-                printf("libvirt:   no running libvirtd or virtqemud found (/run/*.pid, /run/libvirt/*.pid)\n");
-                return false;
+                char name[16], sock[256];
+                if (libvirt_daemon_socket(LIBVIRT_RUN_ROOT, name, sock, sizeof(sock)) < 0) {
+                        printf("libvirt:   no running libvirtd or virtqemud found (/run/*.pid, /run/libvirt/*.pid)\n");
+                        return false;
+                }
+                /* socket activation: the next client starts it, and a
+                 * daemon that starts reads the hooks directory */
+                printf("libvirt:   %s not running; %s starts it on the next connection%s\n", name, sock,
+                       hook_ok ? ", with the hook active" : ", without migguard's hook");
+                return hook_ok;
         }
         if (!hook_ok) {
                 printf("libvirt:   %s (pid %d) is running without migguard's hook\n", d.name, (int) d.pid);

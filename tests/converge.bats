@@ -90,8 +90,9 @@ guard_log() {
         echo "$output"
         [[ "$output" == *"Outgoing migration"* ]]
         rig_virsh ha domjobabort cv2
-        run wait "$mpid"
-        [ "$status" -ne 0 ]
+        rc=0
+        wait "$mpid" || rc=$?
+        [ "$rc" -ne 0 ]
         cat "$BATS_TEST_TMPDIR/migrate.out"
         assert_running ha cv2
         assert_counter_advances ha cv2
@@ -112,9 +113,10 @@ guard_log() {
         echo "$output"
         [ "$status" -eq 0 ]
         watch=$output
-        run wait "$mpid"
+        rc=0
+        wait "$mpid" || rc=$?
         cat "$BATS_TEST_TMPDIR/migrate.out"
-        [ "$status" -eq 0 ]
+        [ "$rc" -eq 0 ]
         [[ "$watch" == "outgoing migration of cv3:"* ]]
         [[ "$watch" == *" MiB sent, "*", iteration 1, "*": first copy"* ]]
         [[ "$watch" == *"guard: Migration of cv3 stalled for "*"max downtime raised from 300 to "* ]]
@@ -171,8 +173,9 @@ guard_log() {
         mpid=$!
         sleep 8
         rig_virsh ha domjobabort cv6
-        run wait "$mpid"
-        [ "$status" -ne 0 ]
+        rc=0
+        wait "$mpid" || rc=$?
+        [ "$rc" -ne 0 ]
         assert_running ha cv6
         assert_no_domain hb cv6
         [ -z "$(guard_log ha cv6)" ]

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "basic/alloc-util.h"
@@ -105,6 +106,23 @@ int libvirt_daemon_find(const char *run_root, const char *proc_root, LibvirtDaem
                         }
                 }
         return -ESRCH;
+}
+
+int libvirt_daemon_socket(const char *run_root, char ret_name[static 16], char *ret_path, size_t path_len) {
+        /* the sockets qemu:///system connects to, in libvirt's order */
+        static const struct {
+                const char *daemon, *sock;
+        } socks[] = { { "virtqemud", "virtqemud-sock" }, { "libvirtd", "libvirt-sock" } };
+        for (size_t i = 0; i < ELEMENTSOF(socks); i++) {
+                struct stat st;
+                if (snprintf(ret_path, path_len, "%s/libvirt/%s", run_root, socks[i].sock) >= (int) path_len)
+                        return -ENAMETOOLONG;
+                if (stat(ret_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+                        snprintf(ret_name, 16, "%s", socks[i].daemon);
+                        return 0;
+                }
+        }
+        return -ENOENT;
 }
 
 int libvirt_qemu_pid(const char *run_root, const char *name, pid_t *ret) {

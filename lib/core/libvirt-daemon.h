@@ -24,6 +24,11 @@ typedef struct LibvirtDaemon {
 /* @run_root "/run", @proc_root "/proc".  -ESRCH when neither runs. */
 int libvirt_daemon_find(const char *run_root, const char *proc_root, LibvirtDaemon *ret);
 
+/* With none running: the socket that starts one on the next connection
+ * (systemd socket activation, virtqemud.socket or libvirtd.socket), if it
+ * exists under @run_root: 0 with its daemon's name and path, else -ENOENT. */
+int libvirt_daemon_socket(const char *run_root, char ret_name[static 16], char *ret_path, size_t path_len);
+
 /* @pid if it is libvirtd or virtqemud, else -ESRCH. */
 int libvirt_daemon_from_pid(const char *proc_root, pid_t pid, LibvirtDaemon *ret);
 

@@ -50,6 +50,18 @@ case $FLAVOUR in
  libmount1 libxml2 libsystemd0 libvirt0"
         NEEDED="systemd libvirtd virtlogd virsh qemu-img qemu-system-x86_64 apt-get"
         ;;
+    systemd-trixie)
+        SUITE=trixie
+        # the same for Debian 13.  Debian ships no modular daemons
+        # (virtqemud, virtstoraged: not in libvirt-daemon-driver-qemu, nor in
+        # any other package of 13 or sid); its libvirtd is socket-activated
+        # (libvirtd.socket, libvirtd.service --timeout 120).
+        PKGS="systemd systemd-sysv dbus libvirt-daemon-system libvirt-daemon-driver-qemu
+ libvirt-daemon-driver-storage libvirt-clients qemu-system-x86 qemu-utils
+ iproute2 procps kmod libinih1 libjson-c5 libcap-ng0 libnl-3-200 libnl-route-3-200
+ libmount1 libxml2 libsystemd0 libvirt0"
+        NEEDED="systemd libvirtd virtlogd virsh qemu-img qemu-system-x86_64 apt-get"
+        ;;
     *) echo "make-trixie-root: unknown ROOT_FLAVOUR '$FLAVOUR'" >&2; exit 1 ;;
 esac
 DIR=${1:-$RIG_CACHE/$FLAVOUR-root}
@@ -148,7 +160,7 @@ done
 t2=$(date +%s)
 in_root dpkg-query -W -f='${Package} ${Version}\n' libvirt-daemon qemu-system-x86 >>"$LOG" 2>&1
 
-if [ "$FLAVOUR" = systemd-bookworm ]; then
+case $FLAVOUR in systemd-*)
     # Boots as a container: a machine ID (no first-boot wizard), nspawn
     # mounts the cgroup v1 controllers read-only (libvirt cannot make a
     # guest's cgroups there), no /dev/kvm (TCG guests), and a rig-only
@@ -158,7 +170,8 @@ if [ "$FLAVOUR" = systemd-bookworm ]; then
         echo 'security_driver = "none"' >>"$NEW/etc/libvirt/qemu.conf" ||
         die "cannot configure the root"
     in_root dpkg-query -W -f='${Package} ${Version}\n' systemd >>"$LOG" 2>&1
-fi
+    ;;
+esac
 echo "$STAMP" >"$NEW/.mgrig-root" || die "cannot write the stamp"
 if [ -e "$DIR" ]; then
     rm -rf --one-file-system "$DIR" || die "cannot remove the old $DIR"

@@ -73,6 +73,35 @@ TEST(find_prefers_running_virtqemud) {
         ASSERT_ERR(libvirt_daemon_from_pid(proc, 999, &d), -ESRCH);
 }
 
+TEST(socket_activated) {
+        _cleanup_rm_rf_ char *dir = tests_mkdtemp();
+        _cleanup_free_ char *proc = NULL, *run = NULL, *plain = NULL, *lsock = NULL, *qsock = NULL;
+        char name[16], path[256];
+        fake_tree(&proc, &run, dir);
+
+        ASSERT_ERR(libvirt_daemon_socket(run, name, path, sizeof(path)), -ENOENT);
+        /* a regular file of that name is not a socket */
+        plain = tests_strdupf("%s/libvirt/libvirt-sock", run);
+        tests_write_file(plain, "");
+        ASSERT_ERR(libvirt_daemon_socket(run, name, path, sizeof(path)), -ENOENT);
+        ASSERT_SYS(unlink(plain));
+
+        lsock = tests_strdupf("%s/libvirt/libvirt-sock", run);
+        ASSERT_SYS(mknod(lsock, S_IFSOCK | 0600, 0));
+        ASSERT_OK(libvirt_daemon_socket(run, name, path, sizeof(path)));
+        ASSERT_STREQ(name, "libvirtd");
+        ASSERT_STREQ(path, lsock);
+
+        /* modular daemons: virtqemud's socket is the one qemu:///system uses */
+        qsock = tests_strdupf("%s/libvirt/virtqemud-sock", run);
+        ASSERT_SYS(mknod(qsock, S_IFSOCK | 0600, 0));
+        ASSERT_OK(libvirt_daemon_socket(run, name, path, sizeof(path)));
+        ASSERT_STREQ(name, "virtqemud");
+        ASSERT_STREQ(path, qsock);
+
+        ASSERT_ERR(libvirt_daemon_socket(run, name, path, 8), -ENAMETOOLONG);
+}
+
 TEST(qemu_pid) {
         _cleanup_rm_rf_ char *dir = tests_mkdtemp();
         _cleanup_free_ char *run = tests_strdupf("%s/run", dir), *qdir = tests_strdupf("%s/libvirt/qemu", run),
@@ -137,6 +166,7 @@ TEST(hook_load_is_per_instance) {
 
 int main(void) {
         RUN(find_prefers_running_virtqemud);
+        RUN(socket_activated);
         RUN(qemu_pid);
         RUN(hook_load_is_per_instance);
         return tests_done();
