@@ -13,9 +13,19 @@ teardown_file() { mg_teardown_file; }
 setup() { mg_setup; }
 
 # dirty_guest NAME RATE SET [FILL]: a 256 MiB guest on ha dirtying SET MiB
-# at RATE MiB/s, with FILL MiB (default 96) of data that stays
+# at RATE MiB/s, with FILL MiB (default 96) of data that stays; returns once
+# the guest has written its data and rewrites at its rate (its console says
+# so), so that a measurement sees that rate and not the filling
 dirty_guest() {
+        local i log
         rig_guest_create ha "$1" --memory 256 --cmdline-extra "mgrig.dirty=$2,$3,${4:-96}"
+        log=$(rig_guest_serial_log ha "$1")
+        for ((i = 0; i < 300; i++)); do
+                grep -aq '^mgrig-dirty rate=' "$log" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        echo "guest $1 did not start dirtying its memory in 30 s" >&2
+        return 1
 }
 
 # job_ms HOST NAME [FIELD]: a completed migration's figure in ms as libvirt

@@ -65,6 +65,14 @@ teardown_file() {
         [ "$status" -eq 0 ]
         [[ "$output" == *"libvirt:   hook active: libvirtd (pid $pid) loaded it at"* ]]
         [[ "$output" == *"qemu:///system answers: libvirt 11."* ]]
+        # under systemd 257 too, every thread keeps only CAP_SYS_NICE,
+        # CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH
+        main=$(sdh_exec d13 systemctl show -P MainPID migguardd.service)
+        run sdh_exec d13 sh -c "grep -H '^Cap\(Eff\|Prm\)' /proc/$main/task/*/status"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "$(grep -c . <<<"$output")" -ge 4 ]
+        [ -z "$(grep -v ':\s*0000000000800006$' <<<"$output")" ]
 }
 
 @test "Debian 13, socket activation: with libvirtd stopped, status names the socket that starts it with the hook; the next client starts it, hook active" {
