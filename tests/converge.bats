@@ -95,7 +95,8 @@ guard_log() {
         [ "$status" -eq 0 ]
         run MG ha status
         echo "$output"
-        [[ "$output" == *"migrations: cv2 outgoing: "*" MiB sent, "*" MiB left, 8.0 MiB/s, dirty "*": not converging"* ]]
+        # the rate as QEMU measures it: 8.0 MiB/s, at times 7.9
+        [[ "$output" == *"migrations: cv2 outgoing: "*" MiB sent, "*" MiB left, "*" MiB/s, dirty "*": not converging"* ]]
         run rig_virsh ha domjobinfo cv2
         echo "$output"
         [[ "$output" == *"Outgoing migration"* ]]
