@@ -217,11 +217,13 @@ EOF
         sdh_virsh "$h" -q define "/tmp/$n.xml" >/dev/null && sdh_virsh "$h" -q start "$n" >/dev/null
 }
 
+# _sdh_i440fx HOST: the versioned pc-i440fx machine types HOST's QEMU knows
+_sdh_i440fx() {
+        sdh_exec "$1" qemu-system-x86_64 -machine help | awk '$1 ~ /^pc-i440fx-[0-9]+\.[0-9]+$/ { print $1 }' | sort -u
+}
+
 sdh_common_machine() {
-        local a b
-        a=$(sdh_exec "$1" qemu-system-x86_64 -machine help | awk '$1 ~ /^pc-i440fx-[0-9]+\.[0-9]+$/ { print $1 }' | sort -u)
-        b=$(sdh_exec "$2" qemu-system-x86_64 -machine help | awk '$1 ~ /^pc-i440fx-[0-9]+\.[0-9]+$/ { print $1 }' | sort -u)
-        comm -12 <(echo "$a") <(echo "$b") | sort -V | tail -n 1 | grep . || {
+        comm -12 <(_sdh_i440fx "$1") <(_sdh_i440fx "$2") | sort -V | tail -n 1 | grep . || {
                 _sdh_err "the QEMUs of $1 and $2 have no pc-i440fx machine type in common"
                 return 1
         }
